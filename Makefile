@@ -1,0 +1,32 @@
+# Set-up and everyday commands. Each target creates .venv on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lab lint bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade --quiet pip
+	$(BIN)/pip install --quiet -e ".[dev,lab]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (shopscore)" >/dev/null
+	touch $(STAMP)
+
+demo: $(STAMP)  ## render the demo shops' reports into reports/
+	$(BIN)/shopscore demo --out reports
+
+test: $(STAMP)  ## the whole test suite (unit, golden, property, notebooks, batch)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)  ## open JupyterLab on notebooks/ with the project's environment as the kernel
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(BIN)/ruff check shopscore_nb tests notebooks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_metrics.py
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache .hypothesis

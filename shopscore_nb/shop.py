@@ -1,0 +1,132 @@
+"""One shop's data as the rest of the kit sees it: clean tables, quarantine, warnings, settings.
+
+>>> from shopscore_nb import load_shop
+>>> shop = load_shop("data/demo", "flagship")                 # doctest: +SKIP
+>>> shop.tables["orders"].head()                               # doctest: +SKIP
+>>> shop.quality_summary()                                     # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .loading import LoadError, read_shop_files
+from .schema import EVENT_TIME_EXCLUDED, TABLES
+from .validation import validate_tables
+
+SHOP_CONFIG_KEYS = {"name", "industry", "shop_type", "profile", "cutoffs", "overrides", "weights", "remote_area_bonus"}
+SHOP_TYPES = {"旗舰", "非旗舰", "通用", "flagship", "non_flagship", "general"}
+_SAFE_ID = re.compile(r"^[^/\\\x00-\x1f]+$")
+
+
+@dataclass
+class ShopData:
+    shop_id: str
+    tables: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    warnings: pd.DataFrame
+    files: list[dict] = field(default_factory=list)
+    ignored: list[dict] = field(default_factory=list)
+    config: dict = field(default_factory=dict)
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+    def latest_timestamp(self) -> pd.Timestamp | None:
+        """Latest event timestamp in the data (deadlines such as 承诺发货时间 excluded)."""
+        latest = []
+        for name, frame in self.tables.items():
+            for col in TABLES[name].columns_of_type("datetime"):
+                if col in frame and col not in EVENT_TIME_EXCLUDED and frame[col].notna().any():
+                    latest.append(frame[col].max())
+        return max(latest) if latest else None
+
+    def default_as_of(self) -> pd.Timestamp:
+        """The day after the latest timestamp (the platform updates T+1)."""
+        latest = self.latest_timestamp()
+        if latest is None:
+            raise LoadError(f"shop {self.shop_id}: no timestamps in any table; pass --as-of.")
+        return latest.normalize() + pd.Timedelta(days=1)
+
+    def quality_counts(self) -> dict[str, int]:
+        """Rows set aside or warned about, by reason (what ``metrics`` reports as ``data_quality``)."""
+        counts: dict[str, int] = {}
+        for frame in (self.quarantine, self.warnings):
+            for reason, n in frame["reason"].value_counts().items():
+                counts[reason] = counts.get(reason, 0) + int(n)
+        return dict(sorted(counts.items()))
+
+    def quality_summary(self) -> pd.DataFrame:
+        """Per table: rows read, kept, quarantined (by reason) and warnings — rows in = kept + quarantined."""
+        read = {}
+        for f in self.files:
+            read[f["table"]] = read.get(f["table"], 0) + f["rows"]
+        rows = []
+        for table in TABLES:
+            if table not in read:
+                continue
+            q = self.quarantine[self.quarantine["table"] == table]
+            w = self.warnings[self.warnings["table"] == table]
+            rows.append(
+                {
+                    "table": table,
+                    "rows_read": read[table],
+                    "rows_kept": len(self.tables[table]),
+                    "quarantined": len(q),
+                    "warnings": len(w),
+                    "quarantine_reasons": ", ".join(f"{k}: {v}" for k, v in q["reason"].value_counts().items()),
+                    "warning_reasons": ", ".join(f"{k}: {v}" for k, v in w["reason"].value_counts().items()),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def read_shop_config(folder: Path) -> dict:
+    """``shop.yaml``: name, industry (考核行业), shop_type, profile, cutoffs ... validated."""
+    path = folder / "shop.yaml"
+    if not path.exists():
+        return {}
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise LoadError(f"{path}: not valid YAML ({exc}).") from exc
+    if not isinstance(config, dict):
+        raise LoadError(f"{path}: expected a mapping of settings, got {type(config).__name__}.")
+    unknown = set(config) - SHOP_CONFIG_KEYS
+    if unknown:
+        raise LoadError(f"{path}: unknown setting(s) {sorted(unknown)}; allowed: {sorted(SHOP_CONFIG_KEYS)}.")
+    if "shop_type" in config and config["shop_type"] not in SHOP_TYPES:
+        raise LoadError(f"{path}: shop_type '{config['shop_type']}' is not one of {sorted(SHOP_TYPES)}.")
+    return config
+
+
+def shop_folder(data_root: str | Path, shop_id: str) -> Path:
+    if not shop_id or not _SAFE_ID.match(shop_id) or shop_id in (".", ".."):
+        raise LoadError(f"shop id {shop_id!r} is not a folder name under the data root.")
+    folder = Path(data_root) / shop_id
+    if not folder.is_dir():
+        known = ", ".join(list_shops(data_root)[:20]) if Path(data_root).is_dir() else "(data root missing)"
+        raise LoadError(f"{folder}: no such shop folder. Shops under {data_root}: {known}.")
+    return folder
+
+
+def list_shops(data_root: str | Path) -> list[str]:
+    root = Path(data_root)
+    if not root.is_dir():
+        raise LoadError(f"{root}: data root not found.")
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+def load_shop(data_root: str | Path, shop_id: str, now: pd.Timestamp | None = None) -> ShopData:
+    """Load and validate one shop folder ``<data_root>/<shop_id>``."""
+    folder = shop_folder(data_root, shop_id)
+    raw = read_shop_files(folder)
+    if not raw.tables:
+        raise LoadError(f"{folder}: no recognisable export files (csv, xlsx, parquet) in the folder.")
+    problems = pd.concat(raw.problems, ignore_index=True) if raw.problems else pd.DataFrame(columns=["table", "row", "column", "raw"])
+    tables, quarantine, warnings = validate_tables(raw.tables, problems, now=now)
+    return ShopData(shop_id, tables, quarantine, warnings, raw.files, raw.ignored, read_shop_config(folder))
