@@ -1,0 +1,83 @@
+"""Order-level facts shared by several indicators (one row per ``order_id``).
+
+Orders come as one row per sub-order and may have several waybills; order-level indicators
+count distinct orders, so sub-orders and waybills are folded here, once per context.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..schema import reason_categories
+from .base import Context
+
+
+def orders(ctx: Context) -> pd.DataFrame:
+    """order_id → paid_at (earliest), is_presale / is_virtual (any sub-order), promised_ship_at, amount (sum)."""
+
+    def build():
+        o = ctx.table("orders")
+        agg = {"paid_at": ("paid_at", "min")}
+        for flag in ("is_presale", "is_virtual", "is_gift"):
+            if flag in o:
+                agg[flag] = (flag, "any")
+        if "promised_ship_at" in o:
+            agg["promised_ship_at"] = ("promised_ship_at", "min")
+        if "amount" in o:
+            agg["amount"] = ("amount", "sum")
+        if "buyer_id" in o:
+            agg["buyer_id"] = ("buyer_id", "first")
+        out = o.groupby("order_id", sort=False).agg(**agg)
+        for flag in ("is_presale", "is_virtual"):
+            out[flag] = out[flag].fillna(False).astype(bool) if flag in out else False
+        return out
+
+    return ctx.cached("orders", build)
+
+
+def deliveries(ctx: Context) -> pd.DataFrame:
+    """order_id → picked_up_at (first waybill picked up), signed_at (when its last waybill was signed;
+    NaT while any waybill is unsigned), waybills; plus the order's payment facts when known."""
+
+    def build():
+        s = ctx.table("shipments")
+        signed = s["signed_at"] if "signed_at" in s else pd.Series(pd.NaT, index=s.index)
+        g = pd.DataFrame({"order_id": s["order_id"], "picked_up_at": s["picked_up_at"], "signed_at": signed, "unsigned": signed.isna()})
+        out = g.groupby("order_id", sort=False).agg(
+            picked_up_at=("picked_up_at", "min"),
+            signed_at=("signed_at", "max"),
+            waybills=("picked_up_at", "size"),
+            unsigned=("unsigned", "sum"),
+        )
+        out.loc[out["unsigned"] > 0, "signed_at"] = pd.NaT
+        out = out.drop(columns="unsigned")
+        if ctx.shop.has("orders"):
+            facts = orders(ctx)
+            out = out.join(facts[[c for c in ("paid_at", "is_presale", "is_virtual", "promised_ship_at") if c in facts]])
+        for flag in ("is_presale", "is_virtual"):
+            out[flag] = out[flag].fillna(False).astype(bool) if flag in out else False
+        return out
+
+    return ctx.cached("deliveries", build)
+
+
+def tickets(ctx: Context) -> pd.DataFrame:
+    """After-sales tickets with ``reason_category`` and ``first_merchant_action_at``."""
+
+    def build():
+        t = ctx.table("after_sales").copy()
+        reason = t["reason"] if "reason" in t else pd.Series(pd.NA, index=t.index, dtype="string")
+        if "reason_tag" in t:
+            reason = reason.fillna(t["reason_tag"])
+        t["reason_category"] = reason.map(reason_categories()).fillna("other")
+        actions = [c for c in ("agreed_at", "rejected_at", "refunded_at") if c in t]
+        t["first_merchant_action_at"] = t[actions].min(axis=1) if actions else pd.NaT
+        for col in ("agreed_at", "rejected_at", "refunded_at", "completed_at", "return_signed_at", "closed_at"):
+            if col not in t:
+                t[col] = pd.NaT
+        return t
+
+    return ctx.cached("tickets", build)
+
+
+def hours(delta: pd.Series) -> pd.Series:
+    return delta.dt.total_seconds() / 3600.0

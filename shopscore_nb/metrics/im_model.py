@@ -1,0 +1,205 @@
+"""The 飞鸽 timing model of SPEC §5.2, vectorised: sessions, human phase, rounds (首问首答), waits.
+
+- A **valid reply** is a message by ``agent`` or ``robot_assist``; ``robot``/``system`` never count.
+- A session is **human** when it was transferred to a human or has a valid reply; others (pure
+  robot) are excluded.
+- The **human phase** starts at ``transferred_at``, else at the first buyer message after the last
+  ``robot`` message, else at the session start.
+- A **round** is one or more consecutive buyer messages in the human phase followed by the next
+  valid reply; ``wait`` = reply − first buyer message. No later reply → unanswered.
+- Clocks: ``platform`` (arrival window: a round counts when it *starts* inside business hours and is
+  timed on the wall clock) or ``business`` (every round counts; only business-hours seconds elapse).
+
+>>> from shopscore_nb.metrics.im_model import im_frames
+>>> frames = im_frames(ctx)                                   # doctest: +SKIP
+>>> frames.rounds[["session_id", "start_at", "reply_at", "wait_s", "passed", "reason"]]  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .base import Context
+
+VALID_REPLY = ("agent", "robot_assist")
+
+
+@dataclass
+class IMFrames:
+    sessions: pd.DataFrame  # one row per session (index session_id)
+    messages: pd.DataFrame  # human-phase buyer/valid-reply messages of human sessions, ordered
+    rounds: pd.DataFrame  # one row per round
+
+
+def _seconds_of_day(ts: pd.Series) -> pd.Series:
+    return (ts - ts.dt.normalize()).dt.total_seconds()
+
+
+def _clock_seconds(text: str) -> float:
+    h, m, *s = (int(x) for x in str(text).split(":"))
+    return h * 3600 + m * 60 + (s[0] if s else 0)
+
+
+class BusinessHours:
+    """``[start, end)`` time of day from the profile; works on Series of timestamps."""
+
+    def __init__(self, ctx: Context):
+        self.start = _clock_seconds(ctx.param("business_hours.start"))
+        self.end = _clock_seconds(ctx.param("business_hours.end"))
+
+    def contains(self, ts: pd.Series) -> pd.Series:
+        sod = _seconds_of_day(ts)
+        return ((sod >= self.start) & (sod < self.end)).fillna(False).astype(bool)
+
+    def elapsed(self, ts: pd.Series) -> pd.Series:
+        """Business seconds from an epoch to ``ts``: differences give paused-clock durations."""
+        days = (ts.dt.normalize() - pd.Timestamp("2000-01-01")).dt.days
+        sod = _seconds_of_day(ts).clip(lower=self.start, upper=self.end) - self.start
+        return days * (self.end - self.start) + sod
+
+
+def _ordered_messages(ctx: Context) -> pd.DataFrame:
+    m = ctx.table("im_messages")
+    cols = [c for c in ("session_id", "sent_at", "sender_role", "message_id", "buyer_id", "agent_id", "content") if c in m]
+    m = m[cols + ["_source_row"]].copy()
+    order = ["session_id", "sent_at"] + (["message_id"] if "message_id" in m else []) + ["_source_row"]
+    return m.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def _sessions(ctx: Context, m: pd.DataFrame) -> pd.DataFrame:
+    """Sessions from im_sessions where given, completed (or derived) from the message log."""
+    g = m.groupby("session_id", sort=False)
+    derived = pd.DataFrame({"first_message_at": g["sent_at"].min()})
+    if "buyer_id" in m:
+        derived["buyer_id_msg"] = g["buyer_id"].first()
+    agents = m[m["sender_role"].isin(VALID_REPLY)]
+    if "agent_id" in m:
+        derived["agent_id_msg"] = agents.groupby("session_id", sort=False)["agent_id"].first()
+    derived["last_robot_at"] = m[m["sender_role"] == "robot"].groupby("session_id", sort=False)["sent_at"].max()
+    derived["has_valid_reply"] = m["sender_role"].isin(VALID_REPLY).groupby(m["session_id"], sort=False).any()
+    after_robot = m[(m["sender_role"] == "buyer") & (m["sent_at"] > m["session_id"].map(derived["last_robot_at"]))]
+    derived["first_buyer_after_robot_at"] = after_robot.groupby("session_id", sort=False)["sent_at"].min()
+
+    if ctx.shop.has("im_sessions"):
+        s = ctx.table("im_sessions").drop_duplicates("session_id").set_index("session_id")
+        s = s.drop(columns=[c for c in s.columns if c.startswith("_")])
+        s = s.join(derived, how="outer")
+    else:
+        s = derived
+    for col in ("started_at", "transferred_at", "queued_at", "assigned_at", "rating", "buyer_id", "agent_id"):
+        if col not in s:
+            s[col] = pd.NaT if col.endswith("_at") else pd.NA
+    s["started_at"] = s["started_at"].fillna(s["first_message_at"])
+    if "buyer_id_msg" in s:
+        s["buyer_id"] = s["buyer_id"].fillna(s["buyer_id_msg"])
+    if "agent_id_msg" in s:
+        s["agent_id"] = s["agent_id"].fillna(s["agent_id_msg"])
+    s["has_valid_reply"] = s["has_valid_reply"].fillna(False).astype(bool)
+    no_robot = s["last_robot_at"].isna()
+    derived_start = s["started_at"].where(no_robot, s["first_buyer_after_robot_at"])
+    s["human_start_at"] = s["transferred_at"].fillna(derived_start)
+    s["is_human"] = s["transferred_at"].notna() | s["has_valid_reply"]
+    return s
+
+
+def _phase_messages(m: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
+    """Buyer and valid-reply messages inside the human phase of human sessions."""
+    start = m["session_id"].map(s["human_start_at"])
+    human = m["session_id"].map(s["is_human"]).fillna(False).astype(bool)
+    keep = human & (m["sent_at"] >= start).fillna(False) & m["sender_role"].isin(("buyer", *VALID_REPLY))
+    out = m[keep].reset_index(drop=True)
+    out["is_reply"] = out["sender_role"].isin(VALID_REPLY).to_numpy(dtype=bool)
+    same = out["session_id"].eq(out["session_id"].shift()).to_numpy(dtype=bool, na_value=False)
+    prev_buyer = ~out["is_reply"].shift(fill_value=True).to_numpy(dtype=bool) & same
+    out["round_start"] = ~out["is_reply"] & ~prev_buyer
+    out["round_id"] = out["round_start"].cumsum()
+    out["closes_round"] = out["is_reply"] & prev_buyer
+    reply_at = out["sent_at"].where(out["is_reply"])
+    out["next_reply_at"] = reply_at.groupby(out["session_id"], sort=False).bfill()
+    return out
+
+
+def _rounds(pm: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
+    starts = pm[pm["round_start"]]
+    rounds = pd.DataFrame(
+        {
+            "round_id": starts["round_id"].to_numpy(),
+            "session_id": starts["session_id"].to_numpy(),
+            "start_at": starts["sent_at"].to_numpy(),
+        }
+    ).set_index("round_id")
+    buyers = pm[~pm["is_reply"]].groupby("round_id")
+    rounds["buyer_messages"] = buyers.size()
+    closing = pm[pm["closes_round"]].set_index("round_id")
+    rounds["reply_at"] = closing["sent_at"]
+    rounds["reply_role"] = closing["sender_role"]
+    session_agent = rounds["session_id"].map(s["agent_id"])
+    rounds["agent_id"] = closing["agent_id"].reindex(rounds.index).fillna(session_agent) if "agent_id" in closing else session_agent
+    rounds["answered"] = rounds["reply_at"].notna()
+    return rounds.reset_index()
+
+
+def im_frames(ctx: Context) -> IMFrames:
+    """Sessions, human-phase messages and rounds (cached per context)."""
+
+    def build():
+        m = _ordered_messages(ctx)
+        s = _sessions(ctx, m)
+        pm = _phase_messages(m, s)
+        return IMFrames(s, pm, _rounds(pm, s))
+
+    return ctx.cached("im_frames", build)
+
+
+def timed_rounds(ctx: Context) -> pd.DataFrame:
+    """Rounds starting in the date window with the clock's verdict: ``counted``, ``wait_s``, ``passed``, ``reason``."""
+
+    def build():
+        r = im_frames(ctx).rounds
+        r = r[ctx.in_window(r["start_at"])].copy()
+        hours = BusinessHours(ctx)
+        threshold = ctx.param("im.reply_within_seconds")
+        clock = ctx.param("im.clock")
+        r["clock"] = clock
+        r["in_business_hours"] = hours.contains(r["start_at"])
+        if clock == "business":
+            r["wait_s"] = hours.elapsed(r["reply_at"]) - hours.elapsed(r["start_at"])
+            r["counted"] = True
+        elif clock == "platform":
+            r["wait_s"] = (r["reply_at"] - r["start_at"]).dt.total_seconds()
+            r["counted"] = r["in_business_hours"]
+        else:
+            raise ValueError(f"im.clock must be 'platform' or 'business', not {clock!r}")
+        r["passed"] = (r["answered"] & (r["wait_s"] <= threshold)).astype(bool)
+        r["reason"] = np.select(
+            [~r["counted"], ~r["answered"], r["passed"]],
+            ["outside_business_hours", "unanswered", f"replied_within_{threshold}s"],
+            f"replied_after_{threshold}s",
+        )
+        r["reason"] = clock + ":" + r["reason"]
+        cap = ctx.param("im.wait_cap_seconds")
+        r["charged_s"] = r["wait_s"].clip(upper=cap).fillna(ctx.param("im.unanswered_seconds"))
+        r["hour"] = r["start_at"].dt.hour
+        r["weekday"] = r["start_at"].dt.dayofweek
+        return r
+
+    return ctx.cached("timed_rounds", build)
+
+
+def human_sessions(ctx: Context) -> pd.DataFrame:
+    """Human sessions whose human phase starts in the date window, with first valid reply and its delay."""
+
+    def build():
+        f = im_frames(ctx)
+        s = f.sessions[f.sessions["is_human"]].copy()
+        s = s[ctx.in_window(s["human_start_at"])]
+        first_reply = f.messages[f.messages["is_reply"]].groupby("session_id")["sent_at"].min()
+        s["first_reply_at"] = first_reply.reindex(s.index)
+        s["first_response_s"] = (s["first_reply_at"] - s["human_start_at"]).dt.total_seconds()
+        s["in_business_hours"] = BusinessHours(ctx).contains(s["human_start_at"])
+        s["accepted"] = s["assigned_at"].notna() | s["has_valid_reply"]
+        return s
+
+    return ctx.cached("human_sessions", build)
