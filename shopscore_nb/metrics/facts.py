@@ -74,9 +74,23 @@ def tickets(ctx: Context) -> pd.DataFrame:
         for col in ("agreed_at", "rejected_at", "refunded_at", "completed_at", "return_signed_at", "closed_at"):
             if col not in t:
                 t[col] = pd.NaT
+        t["shipped_before_apply"] = _shipped_before_apply(ctx, t)
         return t
 
     return ctx.cached("tickets", build)
+
+
+def _shipped_before_apply(ctx: Context, t: pd.DataFrame) -> pd.Series:
+    """商品发货状态 when exported; otherwise whether the order was shipped or picked up before the application."""
+    given = t["shipped_before_apply"].astype("boolean") if "shipped_before_apply" in t else pd.Series(pd.NA, index=t.index, dtype="boolean")
+    shipped_at = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+    if ctx.shop.has("orders") and "shipped_at" in ctx.table("orders"):
+        shipped_at = t["order_id"].map(ctx.table("orders").groupby("order_id")["shipped_at"].min())
+    if ctx.shop.has("shipments"):
+        picked = t["order_id"].map(ctx.table("shipments").groupby("order_id")["picked_up_at"].min())
+        shipped_at = shipped_at.fillna(picked)
+    derived = (shipped_at < t["applied_at"]).astype("boolean")
+    return given.fillna(derived).fillna(False).astype(bool)
 
 
 def hours(delta: pd.Series) -> pd.Series:

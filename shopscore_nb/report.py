@@ -1,0 +1,82 @@
+"""One shop's full result as the CLI, notebooks and batch summary see it (SPEC §8 JSON contract).
+
+>>> from shopscore_nb.report import shop_report
+>>> rep = shop_report("data/demo", "flagship", as_of="2026-10-01")     # doctest: +SKIP
+>>> rep.to_json()["indicators"]["logistics.pickup_on_time_rate"]        # doctest: +SKIP
+{'value': 0.93, 'numerator': 930, 'denominator': 1000, 'unit': 'ratio', 'score': 4.8}
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .metrics import Context, IndicatorResult, compute_all
+from .shop import ShopData, load_shop
+
+
+@dataclass
+class ShopReport:
+    ctx: Context
+    results: dict[str, IndicatorResult]
+    scorecard: object | None = None  # shopscore_nb.scoring.Scorecard when scoring is available
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def shop(self) -> ShopData:
+        return self.ctx.shop
+
+    def to_json(self) -> dict:
+        card = self.scorecard
+        return {
+            "shop_id": self.shop.shop_id,
+            "as_of": self.ctx.as_of.strftime("%Y-%m-%d"),
+            "profile": self.ctx.profile.get("name"),
+            "window": {"start": self.ctx.start.strftime("%Y-%m-%d"), "end": self.ctx.end.strftime("%Y-%m-%d")},
+            "indicators": {k: r.as_dict() for k, r in self.results.items()},
+            "dimensions": dict(card.dimensions) if card is not None else {},
+            "total": card.total if card is not None else None,
+            "stage": card.stage if card is not None else None,
+            "assumptions": list(card.assumptions) if card is not None else [],
+            "data_quality": self.shop.quality_counts(),
+        }
+
+    def table(self) -> pd.DataFrame:
+        """Indicators as a readable table."""
+        from .metrics.base import registry
+
+        known = registry(self.ctx.profile)
+        rows = []
+        for key, r in self.results.items():
+            rows.append(
+                {
+                    "indicator": key,
+                    "名称": known[key].zh if key in known else "",
+                    "value": r.value,
+                    "numerator": r.numerator,
+                    "denominator": r.denominator,
+                    "unit": r.unit,
+                    "score": r.score,
+                    "note": r.reason or "",
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def _scorecard(ctx: Context, results: dict[str, IndicatorResult]):
+    try:
+        from .scoring import score_shop
+    except ImportError:  # scoring not installed in this build
+        return None
+    return score_shop(ctx, results)
+
+
+def build_report(shop: ShopData, as_of=None, profile=None, window_days: int | None = None) -> ShopReport:
+    ctx = Context.build(shop, as_of=as_of, profile=profile, window_days=window_days)
+    results = compute_all(ctx)
+    return ShopReport(ctx, results, _scorecard(ctx, results))
+
+
+def shop_report(data_root, shop_id: str, as_of=None, profile=None, window_days: int | None = None) -> ShopReport:
+    """Load a shop and compute every indicator and the score under a profile."""
+    return build_report(load_shop(data_root, shop_id), as_of=as_of, profile=profile, window_days=window_days)
