@@ -1,0 +1,73 @@
+"""``shopscore render``, ``shopscore batch`` and ``shopscore demo`` (wired into :mod:`shopscore_nb.cli`)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .runner import default_workers, run_batch
+
+
+def _common(p, many: bool) -> None:
+    p.add_argument("--notebooks", nargs="+", help="notebook names (default: all), e.g. 00_overview 04_customer_service")
+    p.add_argument("--as-of", default="", help="report date YYYY-MM-DD (default: each shop's latest day + 1)")
+    p.add_argument("--profile", default="", help="rule profile name or path (default: douyin_2022)")
+    p.add_argument("--window-days", type=int, default=0)
+    p.add_argument("--out", required=not many, default="reports", help="output directory")
+    p.add_argument("--force", action="store_true", help="re-render even when outputs are up to date")
+    p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
+
+
+def _report(result) -> int:
+    ok = len(result.shops) - len(result.failed)
+    print(f"{ok}/{len(result.shops)} shops rendered into {result.out} in {result.seconds:.1f}s; summary: {result.out}/index.html")
+    for rec in result.failed:
+        cell = f" (cell {rec['cell']})" if rec.get("cell") is not None else ""
+        print(f"FAILED {rec['shop_id']}: {rec['error']}{cell}")
+    return 1 if result.failed else 0
+
+
+def _validate_as_of(text: str) -> str:
+    if text:
+        from ..cli import parse_date
+
+        parse_date(text)
+    return text
+
+
+def add_batch_commands(sub, command) -> None:
+    r = sub.add_parser("render", help="render the notebooks of one shop (.ipynb + HTML)")
+    r.add_argument("data_root")
+    r.add_argument("--shop", required=True)
+    _common(r, many=False)
+
+    b = sub.add_parser("batch", help="render every shop under DATA_ROOT, with a portfolio summary")
+    b.add_argument("data_root")
+    b.add_argument("--shops", nargs="+", help="shop folders (default: all)")
+    _common(b, many=True)
+    b.add_argument("--workers", type=int, default=default_workers(), help="parallel shops (local process pool)")
+    b.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    b.add_argument("--triage", action="store_true", help="overview for every shop, full set only for shops below the alert line")
+    b.add_argument("--alert-below", type=float, help="flag shops whose total is below this line")
+
+    d = sub.add_parser("demo", help="render the demo shops' reports (generates data/demo if missing)")
+    d.add_argument("--out", default="reports")
+    d.add_argument("--workers", type=int, default=default_workers())
+    d.add_argument("--force", action="store_true")
+
+    @command("render")
+    def cmd_render(args) -> int:
+        return _report(run_batch(args.data_root, args.out, [args.shop], args.notebooks, _validate_as_of(args.as_of), args.profile,
+                                 args.window_days, 1, None, args.force, args.timeout))
+
+    @command("batch")
+    def cmd_batch(args) -> int:
+        return _report(run_batch(args.data_root, args.out, args.shops, args.notebooks, _validate_as_of(args.as_of), args.profile,
+                                 args.window_days, args.workers, args.scheduler, args.force, args.timeout, args.triage, args.alert_below))
+
+    @command("demo")
+    def cmd_demo(args) -> int:
+        root = Path(__file__).resolve().parents[2] / "data" / "demo"
+        if not root.is_dir():
+            from ..demo import make_demo
+
+            make_demo(root)
+        return _report(run_batch(root, args.out, workers=args.workers, force=args.force))

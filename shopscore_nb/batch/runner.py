@@ -1,0 +1,194 @@
+"""The batch runner: every selected notebook for every shop, in parallel, failures isolated.
+
+Local runs use a process pool (papermill changes the working directory, so no threads); with a
+scheduler address the same jobs go to a Dask distributed cluster (``client.map``, retries).
+
+>>> from shopscore_nb.batch import run_batch
+>>> res = run_batch("data/demo", out="reports", workers=2)     # doctest: +SKIP
+>>> res.failed                                                 # doctest: +SKIP
+[]
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from ..loading import LoadError
+from ..privacy import buyer_ids_of
+from ..shop import list_shops
+from .cache import ENV as CACHE_ENV
+from .cache import cached_shop
+from .paths import inside, safe_name
+from .render import list_notebooks, notebooks_dir, render_notebook
+
+
+@dataclass
+class ShopJob:
+    data_root: str
+    shop_id: str
+    out: str
+    notebooks: list[str]
+    as_of: str = ""
+    profile: str = ""
+    window_days: int = 0
+    timeout: int = 600
+    force: bool = False
+    cache_dir: str = ""
+    notebooks_dir: str = ""
+
+    @property
+    def parameters(self) -> dict:
+        return {
+            "data_dir": str(Path(self.data_root).resolve()),
+            "shop_id": self.shop_id,
+            "as_of": self.as_of,
+            "profile": self.profile or "douyin_2022",
+            "window_days": int(self.window_days),
+        }
+
+
+@dataclass
+class BatchResult:
+    shops: list[dict] = field(default_factory=list)
+    out: str = ""
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[dict]:
+        return [s for s in self.shops if s["status"] != "ok"]
+
+
+def _up_to_date(output: Path, source: Path, stamp: dict) -> bool:
+    sidecar = output.with_suffix(".params.json")
+    if not (output.exists() and output.with_suffix(".html").exists() and sidecar.exists()):
+        return False
+    try:
+        same = json.loads(sidecar.read_text(encoding="utf-8")) == stamp
+    except ValueError:
+        return False
+    return same and output.stat().st_mtime >= source.stat().st_mtime
+
+
+def render_shop(job: ShopJob) -> dict:
+    """Render every notebook of one shop; returns a status record (never raises)."""
+    started = time.perf_counter()
+    record = {"shop_id": job.shop_id, "folder": safe_name(job.shop_id), "status": "ok", "notebooks": [], "error": "", "cell": None}
+    try:
+        shop = cached_shop(job.data_root, job.shop_id, job.cache_dir or None)  # parse once, cache for the kernels
+    except LoadError as exc:
+        record.update(status="failed", error=str(exc), seconds=round(time.perf_counter() - started, 3))
+        return record
+    buyer_ids = buyer_ids_of(shop)
+    src_dir = Path(job.notebooks_dir) if job.notebooks_dir else notebooks_dir()
+    shop_out = inside(Path(job.out), record["folder"])
+    stamp = {**job.parameters, "fingerprint": _data_stamp(job)}
+    for name in job.notebooks:
+        source = src_dir / f"{name}.ipynb"
+        output = inside(shop_out, f"{safe_name(name)}.ipynb")
+        if not job.force and _up_to_date(output, source, stamp):
+            record["notebooks"].append({"notebook": name, "status": "skipped", "output": str(output), "seconds": 0.0})
+            continue
+        res = render_notebook(source, output, job.parameters, job.timeout, buyer_ids, env={CACHE_ENV: job.cache_dir} if job.cache_dir else None)
+        record["notebooks"].append(res)
+        if res["status"] == "ok":
+            output.with_suffix(".params.json").write_text(json.dumps(stamp, ensure_ascii=False), encoding="utf-8")
+        elif record["status"] == "ok":
+            record.update(status="failed", error=f"{name}: {res['error']}", cell=res["cell"])
+    record["seconds"] = round(time.perf_counter() - started, 3)
+    return record
+
+
+def _data_stamp(job: ShopJob) -> str:
+    from .cache import fingerprint
+    from ..shop import shop_folder
+
+    return fingerprint(shop_folder(job.data_root, job.shop_id))
+
+
+def _status_line(rec: dict) -> str:
+    done = sum(n["status"] == "ok" for n in rec["notebooks"])
+    skipped = sum(n["status"] == "skipped" for n in rec["notebooks"])
+    tail = f"  FAILED: {rec['error']}" + (f" (cell {rec['cell']})" if rec.get("cell") is not None else "") if rec["status"] != "ok" else ""
+    return f"{rec['shop_id']}: {done} rendered, {skipped} up to date, {rec.get('seconds', 0):.1f}s{tail}"
+
+
+def _run_local(jobs: list[ShopJob], workers: int, bar) -> list[dict]:
+    if workers <= 1:
+        return [_tick(render_shop(j), bar) for j in jobs]
+    ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no inherited kernel state or locks
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = [pool.submit(render_shop, j) for j in jobs]
+        return [_tick(f.result(), bar) for f in as_completed(futures)]
+
+
+def _run_dask(jobs: list[ShopJob], scheduler: str, bar) -> list[dict]:
+    from dask.distributed import Client
+    from dask.distributed import as_completed as dask_completed
+
+    with Client(scheduler) as client:
+        futures = client.map(render_shop, jobs, pure=False, retries=1)
+        return [_tick(f.result(), bar) for f in dask_completed(futures)]
+
+
+def _tick(rec: dict, bar) -> dict:
+    bar.update(1)
+    bar.write(_status_line(rec))
+    return rec
+
+
+def run_batch(
+    data_root,
+    out,
+    shops: list[str] | None = None,
+    notebooks: list[str] | None = None,
+    as_of: str = "",
+    profile: str = "",
+    window_days: int = 0,
+    workers: int = 1,
+    scheduler: str | None = None,
+    force: bool = False,
+    timeout: int = 600,
+    triage: bool = False,
+    alert_below: float | None = None,
+    notebooks_folder: str | Path | None = None,
+    progress: bool = True,
+) -> BatchResult:
+    """Render reports for every shop and write the portfolio summary (``summary.csv`` + ``index.html``)."""
+    from .summary import portfolio_metrics, write_summary
+
+    started = time.perf_counter()
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    shops = shops or list_shops(data_root)
+    src = Path(notebooks_folder) if notebooks_folder else notebooks_dir()
+    chosen = notebooks or list_notebooks(src)
+    unknown = sorted(set(chosen) - set(list_notebooks(src)))
+    if unknown:
+        raise LoadError(f"unknown notebook(s) {unknown}; available: {', '.join(list_notebooks(src))}.")
+    cache_dir = str(out / ".cache")
+    metrics = portfolio_metrics(data_root, shops, as_of or None, profile or None, window_days or None, cache_dir, alert_below)
+    jobs = []
+    for shop_id in shops:
+        selection = chosen
+        if triage and not metrics.get(shop_id, {}).get("alert", True):
+            selection = [n for n in chosen if n.startswith("00_")] or chosen[:1]
+        jobs.append(ShopJob(str(data_root), shop_id, str(out), selection, as_of, profile, window_days, timeout, force, cache_dir, str(src)))
+    with tqdm(total=len(jobs), desc="shops", unit="shop", disable=not progress) as bar:
+        records = _run_dask(jobs, scheduler, bar) if scheduler else _run_local(jobs, min(workers, len(jobs)) or 1, bar)
+    order = {s: i for i, s in enumerate(shops)}
+    records.sort(key=lambda r: order[r["shop_id"]])
+    result = BatchResult(records, str(out), round(time.perf_counter() - started, 3))
+    write_summary(out, records, metrics)
+    (out / "batch.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    return result
+
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))

@@ -1,0 +1,122 @@
+"""The portfolio summary: ``summary.csv`` (one row per shop) and a sortable ``index.html``.
+
+Numbers come from one metrics pass over every shop (the same code as ``shopscore metrics``),
+not from reading rendered notebooks back.
+"""
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from ..loading import LoadError
+from ..report import build_report
+from .cache import cached_shop
+from .paths import safe_name
+
+
+def portfolio_metrics(data_root, shops, as_of, profile, window_days, cache_dir, alert_below=None) -> dict[str, dict]:
+    """shop → {"report": SPEC §8 JSON, "alert": below the alert line?, "error": load error text}."""
+    out = {}
+    for shop_id in shops:
+        try:
+            shop = cached_shop(data_root, shop_id, cache_dir)
+            rep = build_report(shop, as_of=as_of, profile=profile, window_days=window_days)
+        except LoadError as exc:
+            out[shop_id] = {"report": None, "alert": True, "error": str(exc)}
+            continue
+        j = rep.to_json()
+        line = alert_below if alert_below is not None else rep.ctx.profile.get("portfolio.alert_total_below")
+        alert = j["total"] is not None and line is not None and j["total"] < float(line)
+        out[shop_id] = {"report": j, "alert": bool(alert), "alert_line": line, "error": ""}
+    return out
+
+
+def summary_frame(records: list[dict], metrics: dict[str, dict]) -> pd.DataFrame:
+    rows = []
+    for rec in records:
+        m = metrics.get(rec["shop_id"], {})
+        j = m.get("report") or {}
+        row = {
+            "shop_id": rec["shop_id"],
+            "folder": rec["folder"],
+            "status": rec["status"],
+            "alert": m.get("alert", False),
+            "total": j.get("total"),
+            "stage": j.get("stage"),
+            "as_of": j.get("as_of"),
+            "profile": j.get("profile"),
+        }
+        row.update({f"dim.{k}": v for k, v in (j.get("dimensions") or {}).items()})
+        row.update({k: v["value"] for k, v in (j.get("indicators") or {}).items()})
+        row["render_seconds"] = rec.get("seconds")
+        row["error"] = rec.get("error") or m.get("error", "")
+        row["failed_cell"] = rec.get("cell")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp creates 0600; reports are meant to be shared
+    os.replace(tmp, path)
+
+
+_SORT_JS = """
+<script>
+document.querySelectorAll('th').forEach((th, i) => th.addEventListener('click', () => {
+  const body = th.closest('table').tBodies[0];
+  const asc = th.dataset.asc !== '1'; th.dataset.asc = asc ? '1' : '0';
+  const key = r => { const t = r.cells[i].dataset.v ?? r.cells[i].innerText; const n = parseFloat(t); return isNaN(n) ? t : n; };
+  [...body.rows].sort((a, b) => (key(a) > key(b) ? 1 : key(a) < key(b) ? -1 : 0) * (asc ? 1 : -1)).forEach(r => body.appendChild(r));
+}));
+</script>"""
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f'<td data-v="{value}">{value:.4g}</td>' if pd.notna(value) else "<td></td>"
+    return f"<td>{html.escape('' if value is None or (isinstance(value, float) and pd.isna(value)) else str(value))}</td>"
+
+
+def index_html(frame: pd.DataFrame, records: list[dict]) -> str:
+    cols = ["shop_id", "status", "alert", "total", "stage"] + [c for c in frame.columns if c.startswith("dim.")] + ["render_seconds", "error"]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["reports", *cols])
+    body = []
+    links = {r["shop_id"]: r for r in records}
+    for _, row in frame.iterrows():
+        rec = links[row["shop_id"]]
+        anchors = " ".join(
+            f'<a href="{html.escape(rec["folder"])}/{html.escape(Path(n["output"]).with_suffix(".html").name)}">{html.escape(n["notebook"])}</a>'
+            for n in rec["notebooks"] if n.get("output")
+        )
+        style = ' class="alert"' if row["alert"] or row["status"] != "ok" else ""
+        body.append(f"<tr{style}><td>{anchors}</td>" + "".join(_cell(row[c]) for c in cols) + "</tr>")
+    failures = "".join(
+        f"<li><b>{html.escape(r['shop_id'])}</b>: {html.escape(r['error'])}" + (f" (cell {r['cell']})" if r.get("cell") is not None else "") + "</li>"
+        for r in records if r["status"] != "ok"
+    )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>shopscore portfolio</title><style>"
+        "body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px}"
+        "th{cursor:pointer;background:#eee}tr.alert{background:#fde2e1}</style></head><body>"
+        f"<h1>商家体验分 portfolio ({len(frame)} shops)</h1>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        + (f"<h2>Failures</h2><ul>{failures}</ul>" if failures else "")
+        + _SORT_JS + "</body></html>"
+    )
+
+
+def write_summary(out: Path, records: list[dict], metrics: dict[str, dict]) -> pd.DataFrame:
+    frame = summary_frame(records, metrics)
+    _atomic_text(out / "summary.csv", frame.to_csv(index=False))
+    _atomic_text(out / "index.html", index_html(frame, records))
+    return frame
+
+
+__all__ = ["portfolio_metrics", "summary_frame", "write_summary", "safe_name"]
