@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 
@@ -126,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     except LoadError as exc:  # includes profile errors
         print(f"shopscore {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as exc:  # a bug, not bad input: one line unless SHOPSCORE_DEBUG asks for the traceback
+        if os.environ.get("SHOPSCORE_DEBUG"):
+            raise
+        print(f"shopscore {args.command}: internal error {type(exc).__name__}: {exc} (set SHOPSCORE_DEBUG=1 for details)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

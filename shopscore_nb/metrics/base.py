@@ -130,6 +130,14 @@ class Context:
         return self.cache[name]
 
 
+def lookup(keys, table: pd.Series) -> pd.Series:
+    """``keys.map(table)`` aligned on ``keys``, keeping ``table``'s dtype even when it is empty
+    (pandas' ``map`` turns an empty datetime mapping into float)."""
+    keys = keys if isinstance(keys, pd.Series) else pd.Series(keys, index=keys)
+    values = table.reindex(keys.to_numpy())
+    return pd.Series(values.to_numpy(), index=keys.index, dtype=table.dtype)
+
+
 def ratio(key: str, unit: str, passed: pd.Series, detail: pd.DataFrame, **extra) -> IndicatorResult:
     """A rate: numerator = rows passing, denominator = rows counted; null when nothing is counted."""
     den = int(len(passed))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..schema import reason_categories
-from .base import Context
+from .base import Context, lookup
 
 
 def orders(ctx: Context) -> pd.DataFrame:
@@ -85,9 +85,9 @@ def _shipped_before_apply(ctx: Context, t: pd.DataFrame) -> pd.Series:
     given = t["shipped_before_apply"].astype("boolean") if "shipped_before_apply" in t else pd.Series(pd.NA, index=t.index, dtype="boolean")
     shipped_at = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
     if ctx.shop.has("orders") and "shipped_at" in ctx.table("orders"):
-        shipped_at = t["order_id"].map(ctx.table("orders").groupby("order_id")["shipped_at"].min())
+        shipped_at = lookup(t["order_id"], ctx.table("orders").groupby("order_id")["shipped_at"].min())
     if ctx.shop.has("shipments"):
-        picked = t["order_id"].map(ctx.table("shipments").groupby("order_id")["picked_up_at"].min())
+        picked = lookup(t["order_id"], ctx.table("shipments").groupby("order_id")["picked_up_at"].min())
         shipped_at = shipped_at.fillna(picked)
     derived = (shipped_at < t["applied_at"]).astype("boolean")
     return given.fillna(derived).fillna(False).astype(bool)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import Context, IndicatorResult, count, indicator, mean, ratio
+from .base import Context, IndicatorResult, count, indicator, lookup, mean, ratio
 from .im_model import VALID_REPLY, BusinessHours, human_sessions, im_frames, timed_rounds
 
 MSG = ("im_messages",)
@@ -160,9 +160,9 @@ def taobao_reply_rate(ctx: Context) -> IndicatorResult:
     m = ctx.table("im_messages")
     m = m[ctx.in_window(m["sent_at"])]
     account = m["agent_id"] if "agent_id" in m else pd.Series(pd.NA, index=m.index)
-    account = account.fillna(m["session_id"].map(f.sessions["agent_id"]))
+    account = account.fillna(lookup(m["session_id"], f.sessions["agent_id"]))
     buyer = m["buyer_id"] if "buyer_id" in m else pd.Series(pd.NA, index=m.index)
-    buyer = buyer.fillna(m["session_id"].map(f.sessions["buyer_id"])).fillna(m["session_id"])
+    buyer = buyer.fillna(lookup(m["session_id"], f.sessions["buyer_id"])).fillna(m["session_id"])
     frame = pd.DataFrame({"day": m["sent_at"].dt.normalize(), "buyer": buyer.astype(str), "account": account, "at": m["sent_at"], "role": m["sender_role"]})
     frame = frame[frame["account"].notna()]
     asks = frame[frame["role"] == "buyer"].groupby(["day", "buyer", "account"])["at"].min().rename("first_ask_at")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .base import Context
+from .base import Context, lookup
 
 VALID_REPLY = ("agent", "robot_assist")
 
@@ -79,7 +79,7 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> pd.DataFrame:
         derived["agent_id_msg"] = agents.groupby("session_id", sort=False)["agent_id"].first()
     derived["last_robot_at"] = m[m["sender_role"] == "robot"].groupby("session_id", sort=False)["sent_at"].max()
     derived["has_valid_reply"] = m["sender_role"].isin(VALID_REPLY).groupby(m["session_id"], sort=False).any()
-    after_robot = m[(m["sender_role"] == "buyer") & (m["sent_at"] > m["session_id"].map(derived["last_robot_at"]))]
+    after_robot = m[(m["sender_role"] == "buyer") & (m["sent_at"] > lookup(m["session_id"], derived["last_robot_at"]))]
     derived["first_buyer_after_robot_at"] = after_robot.groupby("session_id", sort=False)["sent_at"].min()
 
     if ctx.shop.has("im_sessions"):
@@ -106,8 +106,8 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> pd.DataFrame:
 
 def _phase_messages(m: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
     """Buyer and valid-reply messages inside the human phase of human sessions."""
-    start = m["session_id"].map(s["human_start_at"])
-    human = m["session_id"].map(s["is_human"]).fillna(False).astype(bool)
+    start = lookup(m["session_id"], s["human_start_at"])
+    human = lookup(m["session_id"], s["is_human"]).fillna(False).astype(bool)
     keep = human & (m["sent_at"] >= start).fillna(False) & m["sender_role"].isin(("buyer", *VALID_REPLY))
     out = m[keep].reset_index(drop=True)
     out["is_reply"] = out["sender_role"].isin(VALID_REPLY).to_numpy(dtype=bool)
@@ -135,7 +135,7 @@ def _rounds(pm: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
     closing = pm[pm["closes_round"]].set_index("round_id")
     rounds["reply_at"] = closing["sent_at"]
     rounds["reply_role"] = closing["sender_role"]
-    session_agent = rounds["session_id"].map(s["agent_id"])
+    session_agent = lookup(rounds["session_id"], s["agent_id"])
     rounds["agent_id"] = closing["agent_id"].reindex(rounds.index).fillna(session_agent) if "agent_id" in closing else session_agent
     rounds["answered"] = rounds["reply_at"].notna()
     return rounds.reset_index()
