@@ -26,9 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def trivial_notebook(folder: Path) -> Path:
     nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell('run: int = 0  # run number')
+    cell = nbformat.v4.new_code_cell('run_number: int = 0  # which run this is')
     cell.metadata["tags"] = ["parameters"]
-    nb.cells = [cell, nbformat.v4.new_code_cell("print(run)")]
+    nb.cells = [cell, nbformat.v4.new_code_cell("print(run_number)")]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = folder / "trivial.ipynb"
     nbformat.write(nb, path)
@@ -39,7 +39,7 @@ def _one(args) -> dict:
     from shopscore_nb.batch.render import render_notebook
 
     source, out, run = args
-    return render_notebook(Path(source), Path(out) / f"run{run:04d}.ipynb", {"run": run}, timeout=120)
+    return render_notebook(Path(source), Path(out) / f"run{run:04d}.ipynb", {"run_number": run}, timeout=120)
 
 
 def stress(runs: int, workers: int) -> None:

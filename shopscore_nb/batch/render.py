@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -39,6 +40,12 @@ def _ipc_kernel_manager():
             kw.setdefault("transport", "ipc")
             kw.setdefault("ip", os.path.join(tempfile.mkdtemp(prefix="shopscore-k-"), "kernel"))
             super().__init__(**kw)
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # the kernel's own stderr only carries shutdown noise ("KeyboardInterrupt caught in
+            # kernel"); cell errors travel over the IOPub channel into the notebook
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return IPCKernelManager
 
