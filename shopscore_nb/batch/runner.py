@@ -22,9 +22,9 @@ from tqdm.auto import tqdm
 
 from ..loading import LoadError
 from ..privacy import buyer_ids_of
-from ..shop import list_shops
+from ..shop import list_shops, shop_folder
 from .cache import ENV as CACHE_ENV
-from .cache import cached_shop
+from .cache import cached_shop, fingerprint
 from .paths import inside, safe_name
 from .render import list_notebooks, notebooks_dir, render_notebook
 
@@ -106,9 +106,6 @@ def render_shop(job: ShopJob) -> dict:
 
 
 def _data_stamp(job: ShopJob) -> str:
-    from .cache import fingerprint
-    from ..shop import shop_folder
-
     return fingerprint(shop_folder(job.data_root, job.shop_id))
 
 
