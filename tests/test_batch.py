@@ -106,11 +106,13 @@ def test_report_contains_only_its_own_shop(demo_batch):
 
 
 def _copy_golden(tmp_path: Path) -> Path:
-    golden = REPO.parent / "shared" / "golden" / "data"
-    if not golden.is_dir():
-        pytest.skip("shared/golden not present")
+    from conftest import golden_dir
+
+    golden = golden_dir()
+    if golden is None:
+        pytest.skip("golden data not found: set SHOPSCORE_GOLDEN or provide ../shared/golden")
     root = tmp_path / "root"
-    shutil.copytree(golden, root)
+    shutil.copytree(golden / "data", root)
     for p in root.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)
     return root

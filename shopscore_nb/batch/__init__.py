@@ -3,6 +3,15 @@
 >>> from shopscore_nb.batch import run_batch
 >>> run_batch("data/demo", out="reports", workers=2)      # doctest: +SKIP
 """
-from .runner import BatchResult, ShopJob, render_shop, run_batch
+from __future__ import annotations
 
 __all__ = ["BatchResult", "ShopJob", "render_shop", "run_batch"]
+
+
+def __getattr__(name: str):
+    # papermill/nbformat take seconds to import: load them only when a batch actually runs
+    if name in __all__:
+        from . import runner
+
+        return getattr(runner, name)
+    raise AttributeError(name)

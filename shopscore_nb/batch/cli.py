@@ -1,9 +1,18 @@
 """``shopscore render``, ``shopscore batch`` and ``shopscore demo`` (wired into :mod:`shopscore_nb.cli`)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from .runner import default_workers, run_batch
+
+def default_workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def run_batch(*args, **kwargs):
+    from .runner import run_batch as run  # heavy imports only when rendering
+
+    return run(*args, **kwargs)
 
 
 def _common(p, many: bool) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -186,6 +185,3 @@ def run_batch(
     (out / "batch.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     return result
 
-
-def default_workers() -> int:
-    return max(1, min(4, os.cpu_count() or 1))

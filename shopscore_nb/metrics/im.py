@@ -102,9 +102,8 @@ def satisfaction_rate(ctx: Context) -> IndicatorResult:
 
 @indicator("cs.first_reply_2min_rate", "2分钟首次回复率", "ratio", MSG)
 def first_reply_2min_rate(ctx: Context) -> IndicatorResult:
-    """Human sessions (started in the business window) whose first valid reply came within 120 s of the transfer ÷ those sessions."""
+    """Human sessions whose first valid reply came within 120 s of the transfer ÷ human sessions (all hours)."""
     s = human_sessions(ctx)
-    s = s[s["in_business_hours"]]
     limit = ctx.param("im.first_reply_within_seconds")
     ok = (s["first_response_s"] <= limit).fillna(False).astype(bool)
     reason = np.select([s["first_reply_at"].isna(), ok], ["unanswered", f"first_reply_within_{limit}s"], f"first_reply_after_{limit}s")
@@ -136,16 +135,17 @@ def accepted_sessions(ctx: Context) -> IndicatorResult:
 
 @indicator("cs.assisted_sales", "客服销售额", "yuan", ("im_messages", "orders"))
 def assisted_sales(ctx: Context) -> IndicatorResult:
-    """Sum of amount of orders paid by a consulting buyer within 72 h after a human session started (needs buyer_id on both)."""
+    """Sum of amount of orders paid in the window by a buyer who started a 飞鸽 session at most 72 h before paying."""
     o = ctx.table("orders")
-    s = human_sessions(ctx)
+    s = im_frames(ctx).sessions
     if "buyer_id" not in o or "amount" not in o or s["buyer_id"].isna().all():
         return IndicatorResult("cs.assisted_sales", None, None, None, "yuan", pd.DataFrame(), "no buyer_id on orders and sessions")
     orders = o.groupby("order_id", sort=False).agg(buyer_id=("buyer_id", "first"), paid_at=("paid_at", "min"), amount=("amount", "sum"))
-    orders = orders[orders["buyer_id"].notna() & (orders["paid_at"] < ctx.end)].reset_index().sort_values("paid_at")
+    orders = orders[orders["buyer_id"].notna() & ctx.in_window(orders["paid_at"])].reset_index().sort_values("paid_at")
     starts = s[s["buyer_id"].notna()][["buyer_id", "started_at"]].reset_index().dropna(subset=["started_at"]).sort_values("started_at")
     orders["buyer_id"] = orders["buyer_id"].astype(str)
     starts["buyer_id"] = starts["buyer_id"].astype(str)
+    # each order once, credited to the buyer's latest session that started at or before the payment
     hit = pd.merge_asof(orders, starts, left_on="paid_at", right_on="started_at", by="buyer_id", direction="backward")
     limit = pd.Timedelta(hours=ctx.param("im.assisted_sales_hours"))
     hit = hit[(hit["paid_at"] - hit["started_at"] <= limit).fillna(False)]

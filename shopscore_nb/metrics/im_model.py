@@ -77,8 +77,14 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> pd.DataFrame:
     agents = m[m["sender_role"].isin(VALID_REPLY)]
     if "agent_id" in m:
         derived["agent_id_msg"] = agents.groupby("session_id", sort=False)["agent_id"].first()
-    derived["last_robot_at"] = m[m["sender_role"] == "robot"].groupby("session_id", sort=False)["sent_at"].max()
-    derived["has_valid_reply"] = m["sender_role"].isin(VALID_REPLY).groupby(m["session_id"], sort=False).any()
+    is_reply = m["sender_role"].isin(VALID_REPLY).to_numpy(dtype=bool)
+    derived["first_reply_at"] = m[is_reply].groupby("session_id", sort=False)["sent_at"].min()
+    derived["has_valid_reply"] = derived["first_reply_at"].notna()
+    # the robot phase is what precedes the first valid reply: a robot message after the human
+    # conversation (a survey prompt, say) must not move the start of the human phase
+    first_reply = lookup(m["session_id"], derived["first_reply_at"])
+    robot = m[(m["sender_role"] == "robot").to_numpy(dtype=bool) & ~(m["sent_at"] > first_reply).to_numpy(dtype=bool, na_value=False)]
+    derived["last_robot_at"] = robot.groupby("session_id", sort=False)["sent_at"].max()
     after_robot = m[(m["sender_role"] == "buyer") & (m["sent_at"] > lookup(m["session_id"], derived["last_robot_at"]))]
     derived["first_buyer_after_robot_at"] = after_robot.groupby("session_id", sort=False)["sent_at"].min()
 
@@ -98,7 +104,9 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> pd.DataFrame:
         s["agent_id"] = s["agent_id"].fillna(s["agent_id_msg"])
     s["has_valid_reply"] = s["has_valid_reply"].fillna(False).astype(bool)
     no_robot = s["last_robot_at"].isna()
-    derived_start = s["started_at"].where(no_robot, s["first_buyer_after_robot_at"])
+    # no buyer message after the robot: the human phase starts with the agent's first reply
+    after_robot = s["first_buyer_after_robot_at"].fillna(s["first_reply_at"])
+    derived_start = s["started_at"].where(no_robot, after_robot)
     s["human_start_at"] = s["transferred_at"].fillna(derived_start)
     s["is_human"] = s["transferred_at"].notna() | s["has_valid_reply"]
     return s
@@ -182,7 +190,7 @@ def timed_rounds(ctx: Context) -> pd.DataFrame:
         cap = ctx.param("im.wait_cap_seconds")
         r["charged_s"] = r["wait_s"].clip(upper=cap).fillna(ctx.param("im.unanswered_seconds"))
         r["hour"] = r["start_at"].dt.hour
-        r["weekday"] = r["start_at"].dt.dayofweek
+        r["weekday"] = r["start_at"].dt.day_of_week
         return r
 
     return ctx.cached("timed_rounds", build)
