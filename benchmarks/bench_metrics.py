@@ -40,7 +40,7 @@ def ensure_shop(scale: float) -> tuple[Path, str]:
         folder.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
         make_benchmark_shop(folder, seed=7, n_orders=sizes["orders"], n_messages=sizes["messages"],
-                            n_tickets=sizes["tickets"], n_reviews=sizes["reviews"], days=120)
+                            n_after_sales=sizes["tickets"], n_reviews=sizes["reviews"], days=120)
         print(f"generated {folder} in {time.perf_counter() - start:.1f}s")
     return folder.parent, shop_id
 
