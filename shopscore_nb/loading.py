@@ -1,12 +1,21 @@
 """Read a shop folder's exports (CSV / XLSX / Parquet) into canonical, typed tables.
 
-A file is matched to its table by its header row (or, failing that, its file name), its headers are
-mapped through ``reference/columns.yaml``, and its values are parsed with the export quirks of
-SPEC §3 handled: BOM, GB18030, tab- or apostrophe-prefixed IDs, ``-`` for empty, money as text,
-``YYYY/MM/DD HH:MM`` timestamps, UTC or offset timestamps (converted to Asia/Shanghai).
+A file is matched to its table by its header row (searched among the first rows, so a title line
+above it is fine) or by its file name; its headers are mapped through ``reference/columns.yaml``
+and its values parsed with the export quirks of SPEC §3 handled: BOM, GB18030, tab- or
+apostrophe-prefixed IDs, ``-`` for empty, money as text, ``YYYY/MM/DD HH:MM[:SS]`` timestamps,
+UTC or offset timestamps (converted to Asia/Shanghai, then naive).
 
-Rows are never dropped here. A value that cannot be parsed becomes null and is listed in the
-returned ``problems`` so that :mod:`shopscore_nb.validation` can quarantine or warn.
+Rows are never dropped here (except rows with every recognised cell empty, which are counted as
+``blank_rows`` of their file). A value that cannot be parsed becomes null and is listed in the
+returned ``problems`` (as is a CSV row with more cells than its header) so that
+:mod:`shopscore_nb.validation` can quarantine or warn. A file that is empty or not an export of a
+known table is listed in ``ignored``; a file that is one but cannot be read raises
+:class:`LoadError` naming the file (never a raw pandas/openpyxl/pyarrow traceback).
+
+Every table gets ``_source_file`` (categorical) and ``_source_row`` (1-based spreadsheet row).
+Typed Parquet columns are used as they are (no round trip through text), and only the recognised
+columns of a file are read.
 
 >>> from shopscore_nb.loading import read_shop_files
 >>> raw = read_shop_files("data/demo/flagship")          # doctest: +SKIP
@@ -15,27 +24,54 @@ returned ``problems`` so that :mod:`shopscore_nb.validation` can quarantine or w
 """
 from __future__ import annotations
 
+import codecs
+import csv
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .schema import TABLES, after_sale_types, match_table, normalise_header, resolve_header, sender_roles
+from .schema import (
+    TABLES,
+    after_sale_types,
+    closest_table,
+    header_hits,
+    match_table,
+    normalise_label,
+    resolve_positions,
+    sender_roles,
+    table_by_name,
+)
 
 TZ = "Asia/Shanghai"
 BLANKS = {"", "-", "--", "—", "null", "NULL", "None", "nan", "NaN", "NaT", "N/A", "n/a", "#N/A"}
 DATA_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq"}
 SOURCE_COLUMNS = ["_source_file", "_source_row"]
-_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+ROW_PROBLEM = "_row"  # ``problems.column`` of a malformed CSV row (more fields than the header)
+HEADER_SCAN_ROWS = 10  # the header row is looked for among this many first rows
+HEAD_BYTES = 1 << 20  # ... within this many first bytes
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "t", "预售", "虚拟", "赠品", "1.0"}
-FALSE_WORDS = {"0", "false", "no", "n", "否", "f", "现货", "0.0"}
+FALSE_WORDS = {"0", "false", "no", "n", "否", "f", "现货", "非预售", "0.0"}
+_TZ_SUFFIX = r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$"  # [0-9], not \d: keeps pandas on pyarrow's fast regex
+_ID_PREFIXES = "\t'\"= "
+_MAGIC = {
+    b"PK\x03\x04": "an XLSX workbook (ZIP archive); rename it to .xlsx",
+    b"PAR1": "a Parquet file; rename it to .parquet",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls workbook; save it as .xlsx or CSV UTF-8",
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+}
 
 
 class LoadError(ValueError):
     """A problem that makes a file or a shop unusable; the message names the file and column."""
+
+
+class SkippedFile(Exception):
+    """A file that holds no known export (empty, or unrecognised header): listed, not loaded."""
 
 
 @dataclass
@@ -43,213 +79,422 @@ class RawShop:
     """Typed canonical tables plus everything noticed while reading them."""
 
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    files: list[dict] = field(default_factory=list)  # file, table, rows
+    files: list[dict] = field(default_factory=list)  # file, table, rows, blank_rows
     problems: list[pd.DataFrame] = field(default_factory=list)  # per-cell parse problems
-    ignored: list[dict] = field(default_factory=list)  # files not recognised
+    ignored: list[dict] = field(default_factory=list)  # files not loaded: file, reason
 
 
-# ---------------------------------------------------------------- reading one file
-def _read_csv_text(path: Path) -> str:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise LoadError(f"{path.name}: cannot decode the file as UTF-8 or GB18030; re-export it as CSV (UTF-8).")
+# ---------------------------------------------------------------- choosing the table and header row
+def _choose_table(rows: list[list[str]], path: Path, table: str | None = None) -> tuple[str, int]:
+    """(table, index of the header row) for a file whose first rows are ``rows``."""
+    if not rows:
+        raise SkippedFile(f"{path.name}: the file is empty.")
+    at = max(range(len(rows)), key=lambda i: (header_hits(rows[i]), -i))
+    by_header = match_table(rows[at])
+    by_name = table or table_by_name(path.stem)
+    if by_name and (by_header is None or table or _hits(by_name, rows[at]) >= _hits(by_header, rows[at])):
+        return by_name, max(range(len(rows)), key=lambda i: (_hits(by_name, rows[i]), -i))
+    if by_header:
+        return by_header, at
+    near = closest_table(rows[at])
+    if near:
+        raise SkippedFile(_missing_message(path, *near))
+    raise SkippedFile(_unrecognised_message(path, rows[at]))
 
 
-def _read_any(path: Path) -> pd.DataFrame:
-    """All cells as strings with no header interpretation (header row handled by the caller)."""
-    suffix = path.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        df = pd.read_parquet(path)
-        return df  # typed already: columns are headers
-    if suffix in (".xlsx", ".xlsm"):
-        frame = pd.read_excel(path, header=None, dtype=str, keep_default_na=False)
-    else:
-        text = _read_csv_text(path)
-        if not text.strip():
-            raise LoadError(f"{path.name}: the file is empty.")
-        sep = "\t" if suffix == ".tsv" or ("\t" in text.split("\n", 1)[0] and "," not in text.split("\n", 1)[0]) else ","
-        try:
-            frame = pd.read_csv(io.StringIO(text), header=None, dtype=str, keep_default_na=False, sep=sep)
-        except pd.errors.ParserError as exc:
-            raise LoadError(f"{path.name}: not a well-formed CSV ({exc}).") from exc
-    return frame
+def _hits(table: str, row: list[str]) -> int:
+    return len(resolve_positions(table, row))
 
 
-def _locate_header(frame: pd.DataFrame, path: Path) -> tuple[str | None, int]:
-    """Find the header row among the first rows (some exports put a title line above it)."""
-    for i in range(min(5, len(frame))):
-        header = [str(v) for v in frame.iloc[i].tolist()]
-        table = match_table(header)
-        if table:
-            return table, i
-    stem = normalise_header(path.stem)
-    for name, table in TABLES.items():
-        if stem in {normalise_header(n) for n in table.file_names}:
-            return name, 0
-    return None, 0
-
-
-def read_table_file(path: Path, table: str | None = None) -> tuple[str, pd.DataFrame]:
-    """Read one export file; returns (table name, frame with canonical columns + source columns)."""
-    path = Path(path)
-    frame = _read_any(path)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        header = [str(c) for c in frame.columns]
-        table = table or match_table(header) or _table_by_name(path)
-        if table is None:
-            raise LoadError(_unrecognised_message(path, header))
-        body, first_row = frame, 1
-    else:
-        if len(frame) == 0:
-            raise LoadError(f"{path.name}: the file is empty.")
-        found, header_at = _locate_header(frame, path)
-        table = table or found
-        header = [str(v) for v in frame.iloc[header_at].tolist()]
-        if table is None:
-            raise LoadError(_unrecognised_message(path, header))
-        body = frame.iloc[header_at + 1 :].reset_index(drop=True)
-        body.columns = header
-        first_row = header_at + 2  # 1-based spreadsheet row of the first data row
-    mapping = resolve_header(table, header)
-    missing = [c for c in TABLES[table].required if c not in mapping.values()]
+def _positions(path: Path, table: str, header: list[str]) -> dict[int, str]:
+    """Column position -> canonical name; LoadError when a required column is missing."""
+    positions = resolve_positions(table, header)
+    missing = [c for c in TABLES[table].required if c not in positions.values()]
     if missing:
         raise LoadError(_missing_message(path, table, missing))
-    out = body[list(mapping)].rename(columns=mapping)
-    out = out.loc[:, ~out.columns.duplicated()]
-    out["_source_file"] = path.name
-    out["_source_row"] = np.arange(first_row, first_row + len(out))
-    return table, out
-
-
-def _table_by_name(path: Path) -> str | None:
-    stem = normalise_header(path.stem)
-    return next((n for n, t in TABLES.items() if stem in {normalise_header(x) for x in t.file_names}), None)
+    return positions
 
 
 def _missing_message(path: Path, table: str, missing: list[str]) -> str:
     parts = []
     for col in missing:
-        spec = TABLES[table].columns[col]
-        parts.append(f"'{col}' (accepted headers: {', '.join((col, *spec.aliases))})")
-    return f"{path.name}: looks like the {table} export but lacks required column " + "; ".join(parts) + "."
+        parts.append(f"'{col}' (accepted headers: {', '.join(TABLES[table].columns[col].labels)})")
+    noun = "column" if len(missing) == 1 else "columns"
+    return f"{path.name}: looks like the {table} export but lacks required {noun} " + "; ".join(parts) + "."
 
 
 def _unrecognised_message(path: Path, header: list[str]) -> str:
-    shown = ", ".join(h for h in header[:8] if h)
+    shown = ", ".join(str(h) for h in header[:8] if str(h).strip())
     return (
         f"{path.name}: header row ({shown}) matches no known export; expected e.g. orders "
         f"(主订单编号, 支付完成时间) or im_messages (会话ID, 发送时间, 发送方). See reference/columns.yaml."
     )
 
 
+# ---------------------------------------------------------------- CSV
+def _csv_bytes(path: Path) -> tuple[bytes, str]:
+    """The bytes of a CSV file and their encoding: UTF-8 (with or without BOM), else GB18030."""
+    data = path.read_bytes()
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
+        raise SkippedFile(f"{path.name}: the file is empty.")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise LoadError(f"{path.name}: the file is UTF-16 text; save it again as CSV UTF-8 (or GB18030), or as XLSX.")
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise LoadError(f"{path.name}: not a CSV text file but {what}.")
+    if b"\x00" in data[:65536]:
+        raise LoadError(f"{path.name}: binary content (NUL bytes), not CSV text; re-export the file as CSV UTF-8.")
+    for encoding in ("utf-8-sig", "gb18030"):
+        if _decodes(data, encoding):
+            return data, encoding
+    raise LoadError(f"{path.name}: cannot decode the file as UTF-8 or GB18030; re-export it as CSV UTF-8.")
+
+
+def _decodes(data: bytes, encoding: str, chunk: int = 1 << 24) -> bool:
+    """Whether ``data`` is valid ``encoding`` (checked piecewise, never holding the whole text)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for start in range(0, len(data), chunk):
+            decoder.decode(data[start : start + chunk], final=start + chunk >= len(data))
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _separator(path: Path, text: str) -> str:
+    head = text[:65536].split("\n", HEADER_SCAN_ROWS)[:HEADER_SCAN_ROWS]
+    tabs, commas = sum(x.count("\t") for x in head), sum(x.count(",") for x in head)
+    return "\t" if path.suffix.lower() == ".tsv" or tabs > commas else ","
+
+
+def _peek(path: Path, data: bytes, encoding: str, sep: str) -> tuple[list[list[str]], list[int]]:
+    """The first rows (as cells) and, for each, the number of physical lines read up to its end."""
+    cut = len(data) > HEAD_BYTES
+    reader = csv.reader(io.StringIO(data[:HEAD_BYTES].decode(encoding, errors="ignore")), delimiter=sep)
+    rows, ends = [], []
+    try:
+        for row in reader:
+            rows.append(row)
+            ends.append(reader.line_num)
+            if len(rows) == HEADER_SCAN_ROWS:
+                break
+    except csv.Error as exc:
+        raise LoadError(f"{path.name}: not a well-formed CSV near line {reader.line_num} ({exc}).") from exc
+    if cut and 1 < len(rows) < HEADER_SCAN_ROWS:
+        rows, ends = rows[:-1], ends[:-1]  # the last row may be cut off
+    return rows, ends
+
+
+def _widen_line(data: bytes, line: int, sep: bytes) -> bytes:
+    """``data`` with one more (empty) cell at the end of physical line ``line`` (1-based).
+
+    Safe in GB18030 too: its multi-byte characters never contain a newline, tab or comma byte.
+    """
+    end = -1
+    for _ in range(line):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            end = len(data)
+            break
+    end -= end > 0 and data[end - 1 : end] == b"\r"
+    return data[:end] + sep + data[end:]
+
+
+def _read_csv(path: Path, table: str | None) -> tuple[str, pd.DataFrame, int]:
+    data, encoding = _csv_bytes(path)
+    sep = _separator(path, data[:65536].decode(encoding, errors="ignore"))
+    rows, ends = _peek(path, data, encoding, sep)
+    table, at = _choose_table(rows, path, table)
+    positions = _positions(path, table, rows[at])
+    width = len(rows[at])  # a cell past the header's last column means a malformed (shifted) row
+    # the header line gets one more empty cell so that the parser always has a column ``width``
+    data = _widen_line(data, ends[at], sep.encode())
+    wanted = {*positions, width}
+    try:
+        body = pd.read_csv(
+            io.BytesIO(data), encoding=encoding, sep=sep, header=None, skiprows=ends[at - 1] if at else 0,
+            names=list(range(width + 1)), index_col=False, usecols=lambda c: c in wanted, dtype=str,
+            keep_default_na=False, skip_blank_lines=False,
+        )
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+        raise LoadError(f"{path.name}: not a well-formed CSV ({exc}).") from exc
+    body = body.iloc[1:]
+    overflow = body.pop(width).fillna("") != ""
+    body.columns = [positions[p] for p in sorted(positions)]
+    if overflow.any():
+        body["_overflow"] = overflow.to_numpy()
+    return table, body, at + 2
+
+
+# ---------------------------------------------------------------- XLSX and Parquet
+def _check_workbook(path: Path) -> None:
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if not head.strip():
+        raise SkippedFile(f"{path.name}: the file is empty.")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise LoadError(f"{path.name}: an old Excel .xls workbook named .xlsx; save it as .xlsx or CSV UTF-8.")
+    if not head.startswith(b"PK"):
+        raise LoadError(f"{path.name}: not an XLSX workbook (no ZIP signature); if it is CSV text, rename it to .csv.")
+
+
+def _read_xlsx(path: Path, table: str | None) -> tuple[str, pd.DataFrame, int]:
+    _check_workbook(path)
+    try:
+        sheet = pd.read_excel(path, header=None, dtype=str, keep_default_na=False, sheet_name=0, engine="openpyxl")
+    except Exception as exc:  # openpyxl/zipfile raise many kinds for a damaged or mislabelled workbook
+        raise LoadError(
+            f"{path.name}: cannot read the workbook ({type(exc).__name__}: {exc}); open it in Excel and save it "
+            "again as .xlsx, or export CSV UTF-8."
+        ) from exc
+    if sheet.empty:
+        raise SkippedFile(f"{path.name}: the first sheet is empty.")
+    rows = sheet.head(HEADER_SCAN_ROWS).fillna("").astype(str).to_numpy().tolist()
+    table, at = _choose_table(rows, path, table)
+    positions = _positions(path, table, rows[at])
+    body = sheet.iloc[at + 1 :, sorted(positions)].reset_index(drop=True)
+    body.columns = [positions[p] for p in sorted(positions)]
+    return table, body, at + 2
+
+
+def _read_parquet(path: Path, table: str | None) -> tuple[str, pd.DataFrame, int]:
+    import pyarrow.parquet as pq
+
+    try:
+        names = [str(n) for n in pq.read_schema(path).names]
+    except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for a non-Parquet file
+        raise LoadError(f"{path.name}: not a readable Parquet file ({type(exc).__name__}: {exc}).") from exc
+    names = [n for n in names if not n.startswith("__index_level_")]
+    table, _ = _choose_table([names] if names else [], path, table)
+    positions = _positions(path, table, names)
+    try:
+        body = pd.read_parquet(path, columns=[names[p] for p in sorted(positions)])
+    except Exception as exc:
+        raise LoadError(f"{path.name}: cannot read the Parquet data ({type(exc).__name__}: {exc}).") from exc
+    body.columns = [positions[p] for p in sorted(positions)]
+    return table, body.reset_index(drop=True), 2
+
+
+READERS = {".xlsx": _read_xlsx, ".xlsm": _read_xlsx, ".parquet": _read_parquet, ".pq": _read_parquet}
+
+
+def read_table_file(path: str | Path, table: str | None = None) -> tuple[str, pd.DataFrame]:
+    """Read one export file; returns (table name, raw frame with canonical columns + source columns).
+
+    ``_source_row`` is the 1-based spreadsheet row (header row and any title line counted; a quoted
+    cell spanning lines is one row). Parquet rows are numbered the same way (first data row = 2).
+    Of a workbook, the first sheet is read.
+    Rows whose recognised cells are all empty are dropped; ``frame.attrs["blank_rows"]`` counts them.
+    Raises :class:`LoadError` for an unreadable file, :class:`SkippedFile` for one to ignore.
+    """
+    path = Path(path)
+    reader = READERS.get(path.suffix.lower(), _read_csv)
+    try:
+        table, body, first_row = reader(path, table)
+    except OSError as exc:
+        raise LoadError(f"{path.name}: cannot read the file ({exc.strerror or exc}).") from exc
+    body = body.reset_index(drop=True)
+    body["_source_file"] = pd.Categorical.from_codes(np.zeros(len(body), dtype=np.int8), categories=[path.name])
+    body["_source_row"] = np.arange(first_row, first_row + len(body), dtype="int64")
+    blank = _blank_rows(body)
+    body = body[~blank].reset_index(drop=True) if blank.any() else body
+    body.attrs["blank_rows"] = int(blank.sum())
+    return table, body
+
+
+def _blank_rows(body: pd.DataFrame) -> pd.Series:
+    blank = pd.Series(True, index=body.index)
+    for name in body.columns:
+        if name.startswith("_"):
+            continue
+        col = body[name]
+        if pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col):
+            blank &= (col.fillna("").astype(str).str.strip() == "").to_numpy()
+        else:
+            blank &= col.isna().to_numpy()
+        if not blank.any():
+            break
+    return blank
+
+
 # ---------------------------------------------------------------- value parsing
-def _blank_to_na(s: pd.Series) -> pd.Series:
-    s = s.astype("string").str.strip()
-    return s.mask(s.isin(BLANKS))
+def _is_text(s: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
+
+
+def _clean(s: pd.Series, prefixes: bool = True) -> pd.Series:
+    """Cells as nullable strings: blanks stripped, ``-``/``null``... as NA, export prefixes removed
+    (a tab, an apostrophe, ``="…"``) unless ``prefixes`` is false (free text keeps them)."""
+    text = s.astype("string").str.strip()
+    if prefixes:
+        lead = text.str.startswith(tuple(_ID_PREFIXES.strip(" "))).fillna(False)
+        if lead.any():
+            text = text.where(~lead, text.str.lstrip(_ID_PREFIXES).str.rstrip('"').str.strip())
+    return text.mask(text.isin(BLANKS))
 
 
 def parse_ids(s: pd.Series) -> pd.Series:
-    """IDs as text: strip tab/apostrophe/quote prefixes and a spurious ``.0`` from spreadsheets."""
-    s = _blank_to_na(s)
-    s = s.str.replace(r"^[\t'\"=]+|[\"]+$", "", regex=True).str.strip()
-    s = s.str.replace(r"^(\d+)\.0$", r"\1", regex=True)
-    return s.mask(s == "")
+    """IDs as exact text: tab/apostrophe/``="…"`` prefixes and a spreadsheet's ``.0`` removed."""
+    if pd.api.types.is_float_dtype(s):
+        whole = s.dropna()
+        if (whole == np.floor(whole)).all() and (whole.abs() < 2**53).all():
+            return s.astype("Int64").astype("string")
+    if pd.api.types.is_bool_dtype(s) or not (_is_text(s) or pd.api.types.is_float_dtype(s)):
+        return s.astype("string").mask(s.isna())
+    text = _clean(s)
+    dotted = text.str.endswith(".0").fillna(False)
+    if dotted.any():
+        dotted &= text.str.fullmatch(r"[0-9]+\.0").fillna(False)
+        text = text.where(~dotted, text.str.slice(stop=-2))
+    return text
+
+
+def parse_text(s: pd.Series) -> pd.Series:
+    """Free text: blanks stripped, ``-`` as NA, everything else kept verbatim."""
+    return _clean(s, prefixes=False)
+
+
+def _datetimes_from_text(text: pd.Series) -> pd.Series:
+    text = text.str.replace("/", "-", regex=False)
+    if text.str.contains("年", regex=False).any():
+        text = text.str.replace(r"[年月]", "-", regex=True).str.replace(r"日\s*", " ", regex=True).str.strip()
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    aware = text.str.contains(_TZ_SUFFIX, regex=True).fillna(False)
+    naive = text.notna() & ~aware
+    if naive.any():
+        out[naive] = pd.to_datetime(text[naive], format="ISO8601", errors="coerce").astype("datetime64[ns]")
+    if aware.any():
+        parsed = pd.to_datetime(text[aware], utc=True, format="ISO8601", errors="coerce")
+        out[aware] = parsed.dt.tz_convert(TZ).dt.tz_localize(None).astype("datetime64[ns]")
+    return out
 
 
 def parse_datetimes(s: pd.Series) -> pd.Series:
     """Local naive Asia/Shanghai timestamps; aware inputs are converted first. Unparseable -> NaT."""
     if pd.api.types.is_datetime64_any_dtype(s):
         if getattr(s.dt, "tz", None) is not None:
-            return s.dt.tz_convert(TZ).dt.tz_localize(None).astype("datetime64[ns]")
+            s = s.dt.tz_convert(TZ).dt.tz_localize(None)
         return s.astype("datetime64[ns]")
-    text = _blank_to_na(s).str.replace("/", "-", regex=False).str.replace("T", " ", regex=False)
-    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    aware = text.str.contains(_TZ_SUFFIX, na=False)
-    naive_text = text[~aware & text.notna()]
-    if len(naive_text):
-        parsed = pd.to_datetime(naive_text, format="ISO8601", errors="coerce")
-        retry = parsed.isna()
-        if retry.any():  # e.g. unpadded 2026-9-1 8:05
-            parsed[retry] = pd.to_datetime(naive_text[retry], format="mixed", errors="coerce")
-        out[naive_text.index] = parsed.astype("datetime64[ns]")
-    if aware.any():
-        parsed = pd.to_datetime(text[aware], utc=True, format="ISO8601", errors="coerce")
-        out[aware[aware].index] = parsed.dt.tz_convert(TZ).dt.tz_localize(None).astype("datetime64[ns]")
-    return out
+    return _datetimes_from_text(_clean(s))
+
+
+def _numbers_from_text(text: pd.Series, units: str = "") -> pd.Series:
+    text = text.str.replace(f"[¥￥,，元 \t\u3000{units}]", "", regex=True)  # real characters: pyarrow's regex
+    return pd.to_numeric(text, errors="coerce").astype("float64")
 
 
 def parse_numbers(s: pd.Series) -> pd.Series:
     """Money and counts written as text (``¥1,299.00``, ``12元``) -> float."""
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         return s.astype("float64")
-    text = _blank_to_na(s).str.replace(r"[¥￥,，元\s]", "", regex=True)
-    return pd.to_numeric(text, errors="coerce").astype("float64")
+    return _numbers_from_text(_clean(s))
+
+
+def parse_scores(s: pd.Series) -> pd.Series:
+    """Star scores (``5``, ``5星``, ``4分``) -> float; the 1–5 range is checked by validation."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype("float64")
+    return _numbers_from_text(_clean(s), units="星分")
+
+
+def _bools_from_text(text: pd.Series) -> pd.Series:
+    lower = text.str.lower()
+    out = pd.Series(pd.NA, index=text.index, dtype="boolean")
+    out[lower.isna()] = False
+    out[lower.isin(TRUE_WORDS).fillna(False)] = True
+    out[lower.isin(FALSE_WORDS).fillna(False)] = False
+    return out
 
 
 def parse_bools(s: pd.Series) -> pd.Series:
     """Flags: 1/0, true/false, 是/否 ... Blank is the neutral value False; anything else -> NA."""
     if pd.api.types.is_bool_dtype(s):
-        return s.fillna(False).astype("boolean")
-    text = _blank_to_na(s).str.lower()
-    out = pd.Series(pd.NA, index=s.index, dtype="boolean")
-    out[text.isna()] = False
-    out[text.isin(TRUE_WORDS)] = True
-    out[text.isin(FALSE_WORDS)] = False
-    return out
-
-
-def parse_text(s: pd.Series) -> pd.Series:
-    return _blank_to_na(s)
+        return s.astype("boolean").fillna(False)
+    return _bools_from_text(_clean(s))
 
 
 PARSERS = {
     "id": parse_ids,
     "datetime": parse_datetimes,
     "number": parse_numbers,
-    "score": parse_numbers,
+    "score": parse_scores,
     "bool": parse_bools,
     "text": parse_text,
 }
+_TEXT_PARSERS = {
+    "datetime": _datetimes_from_text,
+    "number": _numbers_from_text,
+    "score": lambda t: _numbers_from_text(t, units="星分"),
+    "bool": _bools_from_text,
+}
+
+
+def _parse_column(kind: str, raw: pd.Series) -> tuple[pd.Series, pd.Series | None]:
+    """(parsed values, mask of cells that had a value but could not be parsed, or None)."""
+    if kind in ("id", "text"):
+        return PARSERS[kind](raw), None
+    if _is_text(raw):
+        text = _clean(raw)
+        parsed = _TEXT_PARSERS[kind](text)
+        bad = parsed.isna() & text.notna()
+    else:
+        parsed = PARSERS[kind](raw)
+        bad = parsed.isna() & raw.notna()
+    if kind == "bool":
+        parsed = parsed.fillna(False)  # an unreadable flag takes the neutral value (and is warned about)
+    return parsed, bad
 
 
 def parse_table(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Type every canonical column; returns (typed frame, cell problems: row index, column, raw value)."""
-    spec = TABLES[table]
-    out = pd.DataFrame(index=frame.index)
-    problems = []
-    for name, col in spec.columns.items():
+    out, problems = {}, []
+    for name, col in TABLES[table].columns.items():
         if name not in frame:
             continue
-        raw = frame[name]
-        parsed = PARSERS[col.type](raw)
-        raw_text = _blank_to_na(raw.astype("string")) if raw.dtype == object or pd.api.types.is_string_dtype(raw) else raw
-        bad = parsed.isna() & raw_text.notna()
-        if bad.any():
-            problems.append(pd.DataFrame({"row": frame.index[bad], "column": name, "raw": raw_text[bad].astype(str)}))
+        try:
+            parsed, bad = _parse_column(col.type, frame[name])
+        except Exception as exc:  # a pandas/pyarrow surprise must still name the file and column
+            source = frame["_source_file"].iloc[0] if "_source_file" in frame and len(frame) else table
+            raise LoadError(f"{source}: cannot parse column '{name}' ({type(exc).__name__}: {exc}).") from exc
         out[name] = parsed
-    _normalise_codes(table, out, frame)
+        if bad is not None and bad.any():
+            problems.append(_problem_frame(frame.index[bad.to_numpy()], name, frame[name][bad.to_numpy()]))
+    if "_overflow" in frame:
+        rows = frame.index[frame["_overflow"].to_numpy(dtype=bool)]
+        problems.append(_problem_frame(rows, ROW_PROBLEM, pd.Series("more cells than the header has columns", index=rows)))
+    typed = pd.DataFrame(out, index=frame.index)
+    _normalise_codes(table, typed)
     for c in SOURCE_COLUMNS:
-        out[c] = frame[c].to_numpy()
-    cell_problems = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(columns=["row", "column", "raw"])
-    return out, cell_problems
+        if c in frame:
+            typed[c] = frame[c].array
+    empty = pd.DataFrame({"row": pd.Series(dtype="int64"), "column": pd.Series(dtype="string"), "raw": pd.Series(dtype="string")})
+    return typed, (pd.concat(problems, ignore_index=True) if problems else empty)
 
 
-def _normalise_codes(table: str, out: pd.DataFrame, frame: pd.DataFrame) -> None:
+def _problem_frame(rows: pd.Index, column: str, raw: pd.Series) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"row": np.asarray(rows, dtype="int64"), "column": column, "raw": raw.astype("string").to_numpy()}
+    ).astype({"column": "string", "raw": "string"})
+
+
+def _map_labels(raw: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """Map code labels through ``mapping`` (keys normalised): factorised, so cheap on millions of rows."""
+    codes, uniques = pd.factorize(raw)
+    mapped = np.array([mapping.get(normalise_label(u)) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[codes], index=raw.index, dtype="string")
+
+
+def _normalise_codes(table: str, out: pd.DataFrame) -> None:
     """Map 飞鸽 sender labels and 售后类型 labels to their codes (raw text kept alongside)."""
     if table == "im_messages" and "sender_role" in out:
         raw = out["sender_role"]
         out["sender_role_raw"] = raw
-        out["sender_role"] = raw.str.lower().map(sender_roles()).astype("string")
+        out["sender_role"] = _map_labels(raw, sender_roles())  # NA where unknown: quarantined
     if table == "after_sales" and "type" in out:
         raw = out["type"]
         out["type_raw"] = raw
-        out["type"] = raw.map(after_sale_types()).fillna("other").astype("string")
-        shipped = _shipped_flag(out.get("shipped_before_apply"), raw)
-        out["shipped_before_apply"] = shipped
+        out["type"] = _map_labels(raw, after_sale_types()).fillna("other").mask(raw.isna())  # blank: missing
+        out["shipped_before_apply"] = _shipped_flag(out.get("shipped_before_apply"), raw)
 
 
 def _shipped_flag(status: pd.Series | None, type_raw: pd.Series) -> pd.Series:
@@ -257,18 +502,37 @@ def _shipped_flag(status: pd.Series | None, type_raw: pd.Series) -> pd.Series:
     flag = pd.Series(pd.NA, index=type_raw.index, dtype="boolean")
     hints = [(type_raw, r"已发货|发货后", r"未发货|发货前")]
     if status is not None:
-        hints.insert(0, (status.astype("string"), r"已发货|已揽收|已签收|^true$|^1$|^是$", r"未发货|待发货|^false$|^0$|^否$"))
+        hints.insert(0, (status, r"已发货|已揽收|已签收|^true$|^1$|^是$", r"未发货|待发货|^false$|^0$|^否$"))
     for text, yes, no in hints:
-        text = text.astype("string")
+        text = text.astype("string").str.lower()
         fill = flag.isna()
-        flag[fill & text.str.contains(yes, na=False)] = True
-        flag[fill & text.str.contains(no, na=False)] = False
+        flag[fill & text.str.contains(yes, regex=True).fillna(False)] = True
+        flag[fill & text.str.contains(no, regex=True).fillna(False)] = False
     return flag
 
 
 # ---------------------------------------------------------------- a shop folder
 def data_files(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES)
+    """Files of a shop folder that may hold exports (by suffix), sorted by name."""
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not _hidden(p))
+
+
+def _hidden(path: Path) -> bool:
+    return path.name.startswith((".", "~$"))
+
+
+def _other_files(folder: Path) -> list[dict]:
+    """Files that are not read (wrong type, Excel lock files), so the user sees they were skipped."""
+    out = []
+    for p in sorted(Path(folder).iterdir()):
+        if not p.is_file() or p.name == "shop.yaml" or p.name.startswith("."):
+            continue
+        if p.name.startswith("~$"):
+            out.append({"file": p.name, "reason": f"{p.name}: an Excel lock file, not data."})
+        elif p.suffix.lower() not in DATA_SUFFIXES:
+            kinds = "CSV (UTF-8 or GB18030), XLSX or Parquet"
+            out.append({"file": p.name, "reason": f"{p.name}: file type '{p.suffix or '(none)'}' is not read; use {kinds}."})
+    return out
 
 
 def read_shop_files(folder: str | Path) -> RawShop:
@@ -276,23 +540,76 @@ def read_shop_files(folder: str | Path) -> RawShop:
     folder = Path(folder)
     if not folder.is_dir():
         raise LoadError(f"{folder}: shop folder not found.")
-    raw = RawShop()
+    raw = RawShop(ignored=_other_files(folder))
     pieces: dict[str, list[pd.DataFrame]] = {}
     for path in data_files(folder):
         try:
             table, frame = read_table_file(path)
-        except LoadError as exc:
-            if "matches no known export" in str(exc):
-                raw.ignored.append({"file": path.name, "reason": str(exc)})
-                continue
-            raise
+        except SkippedFile as why:
+            raw.ignored.append({"file": path.name, "reason": str(why)})
+            continue
         pieces.setdefault(table, []).append(frame)
-        raw.files.append({"file": path.name, "table": table, "rows": len(frame)})
+        raw.files.append({"file": path.name, "table": table, "rows": len(frame), "blank_rows": frame.attrs["blank_rows"]})
     for table, frames in pieces.items():
-        frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
-        typed, problems = parse_table(table, frame)
+        typed, problems = _combine(table, [parse_table(table, run) for run in _text_runs(frames)])
+        typed["_source_file"] = _file_names(frames)
         raw.tables[table] = typed
         if len(problems):
             problems.insert(0, "table", table)
             raw.problems.append(problems)
     return raw
+
+
+def _text_runs(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Consecutive all-text frames (CSV, XLSX) concatenated, so that they are parsed in one pass;
+    typed frames (Parquet) stay on their own. File order is kept."""
+    runs: list[list[pd.DataFrame]] = []
+    for frame in frames:
+        text = all(_is_text(frame[c]) for c in frame.columns if not c.startswith("_"))
+        if text and runs and runs[-1][0].attrs.get("text"):
+            runs[-1].append(frame)
+        else:
+            runs.append([frame])
+        frame.attrs["text"] = text
+    out = []
+    for run in runs:
+        frame = pd.concat(run, ignore_index=True) if len(run) > 1 else run[0]
+        if "_overflow" in frame:
+            frame["_overflow"] = frame["_overflow"].fillna(False).astype(bool)
+        out.append(frame)
+    return out
+
+
+def _file_names(frames: list[pd.DataFrame]) -> pd.Categorical:
+    """The ``_source_file`` column of concatenated frames (file names are unique in a folder)."""
+    names = [f["_source_file"].cat.categories[0] for f in frames]
+    codes = np.repeat(np.arange(len(frames), dtype=np.int32), [len(f) for f in frames])
+    return pd.Categorical.from_codes(codes, categories=names)
+
+
+def _combine(table: str, parts: list[tuple[pd.DataFrame, pd.DataFrame]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Concatenate the typed parts of one table (problems re-indexed) with uniform dtypes."""
+    offsets = np.cumsum([0] + [len(f) for f, _ in parts[:-1]])
+    problems = [p.assign(row=p["row"] + off) for (_, p), off in zip(parts, offsets, strict=True) if len(p)]
+    frames = [f for f, _ in parts]
+    if len(frames) == 1:
+        typed = frames[0].reset_index(drop=True)
+    else:
+        typed = _uniform_dtypes(table, pd.concat([f.drop(columns="_source_file") for f in frames], ignore_index=True))
+    return typed, (pd.concat(problems, ignore_index=True) if problems else parts[0][1].iloc[:0])
+
+
+def _uniform_dtypes(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Restore each column's canonical dtype after concatenating files that lacked some columns."""
+    kinds = {name: col.type for name, col in TABLES[table].columns.items()}
+    kinds.update(sender_role_raw="text", type_raw="text", shipped_before_apply="flag")
+    dtypes = {"id": "string", "text": "string", "datetime": "datetime64[ns]", "number": "float64", "score": "float64"}
+    for name in frame.columns:
+        kind = kinds.get(name)
+        if kind == "bool":
+            frame[name] = frame[name].astype("boolean").fillna(False)  # absent from a file: neutral value
+        elif kind == "flag":
+            frame[name] = frame[name].astype("boolean")
+        elif kind in dtypes and frame[name].dtype != dtypes[kind]:
+            frame[name] = frame[name].astype(dtypes[kind])
+    return frame

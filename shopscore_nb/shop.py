@@ -16,10 +16,21 @@ import yaml
 
 from .loading import LoadError, read_shop_files
 from .schema import EVENT_TIME_EXCLUDED, TABLES
-from .validation import validate_tables
+from .validation import as_local_naive, validate
 
 SHOP_CONFIG_KEYS = {"name", "industry", "shop_type", "profile", "cutoffs", "overrides", "weights", "remote_area_bonus"}
 SHOP_TYPES = {"旗舰", "非旗舰", "通用", "flagship", "non_flagship", "general"}
+CONFIG_TYPES = {
+    "name": (str, int),
+    "industry": (str,),
+    "shop_type": (str,),
+    "profile": (str,),
+    "cutoffs": (dict,),
+    "overrides": (dict,),
+    "weights": (dict,),
+    "remote_area_bonus": (bool, int, float),
+}
+CONFIG_TYPE_NAMES = {str: "text", int: "a number", float: "a number", bool: "true/false", dict: "a mapping"}
 _SAFE_ID = re.compile(r"^[^/\\\x00-\x1f]+$")
 
 
@@ -32,17 +43,22 @@ class ShopData:
     files: list[dict] = field(default_factory=list)
     ignored: list[dict] = field(default_factory=list)
     config: dict = field(default_factory=dict)
+    rejected: dict[str, pd.DataFrame] = field(default_factory=dict)  # quarantined rows per table (+ ``_reason``)
+    now: pd.Timestamp | None = None  # the moment of loading (timestamps later than it are warned about)
 
     def has(self, table: str) -> bool:
         return table in self.tables
 
     def latest_timestamp(self) -> pd.Timestamp | None:
-        """Latest event timestamp in the data (deadlines such as 承诺发货时间 excluded)."""
+        """Latest event timestamp in the data (deadlines such as 承诺发货时间 excluded, and timestamps
+        later than the moment of loading, which are warned about as ``future_timestamp``)."""
         latest = []
         for name, frame in self.tables.items():
             for col in TABLES[name].columns_of_type("datetime"):
-                if col in frame and col not in EVENT_TIME_EXCLUDED and frame[col].notna().any():
-                    latest.append(frame[col].max())
+                if col in frame and col not in EVENT_TIME_EXCLUDED:
+                    values = frame[col] if self.now is None else frame[col][frame[col] <= self.now]
+                    if values.notna().any():
+                        latest.append(values.max())
         return max(latest) if latest else None
 
     def default_as_of(self) -> pd.Timestamp:
@@ -60,11 +76,17 @@ class ShopData:
                 counts[reason] = counts.get(reason, 0) + int(n)
         return dict(sorted(counts.items()))
 
+    def ignored_files(self) -> pd.DataFrame:
+        """Files in the shop folder that were not loaded, with the reason (empty, unrecognised ...)."""
+        return pd.DataFrame(self.ignored, columns=["file", "reason"])
+
     def quality_summary(self) -> pd.DataFrame:
-        """Per table: rows read, kept, quarantined (by reason) and warnings — rows in = kept + quarantined."""
-        read = {}
+        """Per table: rows read, kept, quarantined (by reason) and warnings — rows in = kept + quarantined
+        (``blank_rows``: lines with every recognised cell empty, not counted as rows)."""
+        read, blank = {}, {}
         for f in self.files:
             read[f["table"]] = read.get(f["table"], 0) + f["rows"]
+            blank[f["table"]] = blank.get(f["table"], 0) + f.get("blank_rows", 0)
         rows = []
         for table in TABLES:
             if table not in read:
@@ -80,6 +102,7 @@ class ShopData:
                     "warnings": len(w),
                     "quarantine_reasons": ", ".join(f"{k}: {v}" for k, v in q["reason"].value_counts().items()),
                     "warning_reasons": ", ".join(f"{k}: {v}" for k, v in w["reason"].value_counts().items()),
+                    "blank_rows": blank[table],
                 }
             )
         return pd.DataFrame(rows)
@@ -87,24 +110,33 @@ class ShopData:
 
 def read_shop_config(folder: Path) -> dict:
     """``shop.yaml``: name, industry (考核行业), shop_type, profile, cutoffs ... validated."""
-    path = folder / "shop.yaml"
+    path = Path(folder) / "shop.yaml"
     if not path.exists():
         return {}
     try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        config = yaml.safe_load(path.read_bytes().decode("utf-8-sig")) or {}
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"{path}: not UTF-8 text; save shop.yaml as UTF-8.") from exc
     except yaml.YAMLError as exc:
-        raise LoadError(f"{path}: not valid YAML ({exc}).") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        raise LoadError(f"{path}: not valid YAML ({where}{getattr(exc, 'problem', None) or exc}).") from exc
     if not isinstance(config, dict):
         raise LoadError(f"{path}: expected a mapping of settings, got {type(config).__name__}.")
-    unknown = set(config) - SHOP_CONFIG_KEYS
+    unknown = sorted(str(k) for k in set(config) - SHOP_CONFIG_KEYS)
     if unknown:
-        raise LoadError(f"{path}: unknown setting(s) {sorted(unknown)}; allowed: {sorted(SHOP_CONFIG_KEYS)}.")
+        raise LoadError(f"{path}: unknown setting(s) {unknown}; allowed: {sorted(SHOP_CONFIG_KEYS)}.")
+    for key, kinds in CONFIG_TYPES.items():
+        if key in config and config[key] is not None and not isinstance(config[key], kinds):
+            want = " or ".join(CONFIG_TYPE_NAMES[k] for k in kinds)
+            raise LoadError(f"{path}: '{key}' must be {want}, got {config[key]!r}.")
     if "shop_type" in config and config["shop_type"] not in SHOP_TYPES:
         raise LoadError(f"{path}: shop_type '{config['shop_type']}' is not one of {sorted(SHOP_TYPES)}.")
     return config
 
 
 def shop_folder(data_root: str | Path, shop_id: str) -> Path:
+    shop_id = "" if shop_id is None else str(shop_id)
     if not shop_id or not _SAFE_ID.match(shop_id) or shop_id in (".", ".."):
         raise LoadError(f"shop id {shop_id!r} is not a folder name under the data root.")
     folder = Path(data_root) / shop_id
@@ -122,11 +154,21 @@ def list_shops(data_root: str | Path) -> list[str]:
 
 
 def load_shop(data_root: str | Path, shop_id: str, now: pd.Timestamp | None = None) -> ShopData:
-    """Load and validate one shop folder ``<data_root>/<shop_id>``."""
+    """Load and validate one shop folder ``<data_root>/<shop_id>``.
+
+    ``now`` (default: the current moment, Asia/Shanghai) is the moment of loading: later timestamps
+    are warned about as ``future_timestamp``. Raises :class:`LoadError` with a user-facing message
+    for anything that makes the folder unusable.
+    """
     folder = shop_folder(data_root, shop_id)
+    config = read_shop_config(folder)
+    now = as_local_naive(now)
     raw = read_shop_files(folder)
     if not raw.tables:
-        raise LoadError(f"{folder}: no recognisable export files (csv, xlsx, parquet) in the folder.")
-    problems = pd.concat(raw.problems, ignore_index=True) if raw.problems else pd.DataFrame(columns=["table", "row", "column", "raw"])
-    tables, quarantine, warnings = validate_tables(raw.tables, problems, now=now)
-    return ShopData(shop_id, tables, quarantine, warnings, raw.files, raw.ignored, read_shop_config(folder))
+        skipped = "".join(f"\n  - {f['reason']}" for f in raw.ignored)
+        raise LoadError(f"{folder}: no recognisable export files (csv, xlsx, parquet) in the folder.{skipped}")
+    problems = pd.concat(raw.problems, ignore_index=True) if raw.problems else None
+    result = validate(raw.tables, problems, now=now)
+    return ShopData(
+        str(shop_id), result.tables, result.quarantine, result.warnings, raw.files, raw.ignored, config, result.rejected, now
+    )
