@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from .fastops import isin
 from .loading import ROW_PROBLEM, LoadError
 from .schema import EVENT_TIME_EXCLUDED, TABLES
 
@@ -268,7 +269,7 @@ def orphan_warnings(tables: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
     for table in ("shipments", "after_sales", "reviews", "complaints"):
         frame = tables.get(table)
         if frame is not None and len(frame) and "order_id" in frame:
-            orphan = ~frame["order_id"].isin(known)
+            orphan = pd.Series(~isin(frame["order_id"], known), index=frame.index)
             if orphan.any():
                 out.append(_records(table, frame, orphan, "orphan", "order_id", _values(frame, "order_id")))
     return out

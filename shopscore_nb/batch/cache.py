@@ -41,7 +41,10 @@ def _write(shop: ShopData, target: Path) -> None:
             frame.to_parquet(tmp / f"{name}.parquet")
         shop.quarantine.astype(str).to_parquet(tmp / "_quarantine.parquet")
         shop.warnings.astype(str).to_parquet(tmp / "_warnings.parquet")
-        meta = {"shop_id": shop.shop_id, "files": shop.files, "ignored": shop.ignored, "config": shop.config}
+        for name, frame in shop.rejected.items():
+            frame.astype(str).to_parquet(tmp / f"_rejected.{name}.parquet")
+        meta = {"shop_id": shop.shop_id, "files": shop.files, "ignored": shop.ignored, "config": shop.config,
+                "now": shop.now.isoformat() if shop.now is not None else None}
         (tmp / "_meta.json").write_text(json.dumps(meta, ensure_ascii=False, default=str), encoding="utf-8")
         try:
             os.replace(tmp, target)
@@ -57,7 +60,9 @@ def _read(target: Path) -> ShopData:
     tables = {p.stem: pd.read_parquet(p) for p in target.glob("*.parquet") if not p.stem.startswith("_")}
     quarantine = pd.read_parquet(target / "_quarantine.parquet")
     warnings = pd.read_parquet(target / "_warnings.parquet")
-    return ShopData(meta["shop_id"], tables, quarantine, warnings, meta["files"], meta["ignored"], meta["config"])
+    rejected = {p.stem.split(".", 1)[1]: pd.read_parquet(p) for p in target.glob("_rejected.*.parquet")}
+    now = pd.Timestamp(meta["now"]) if meta.get("now") else None
+    return ShopData(meta["shop_id"], tables, quarantine, warnings, meta["files"], meta["ignored"], meta["config"], rejected, now)
 
 
 def cached_shop(data_root, shop_id: str, cache_dir: str | Path | None = None) -> ShopData:

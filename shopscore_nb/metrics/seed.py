@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..fastops import isin
 from .base import Context, IndicatorResult, count, indicator, lookup, mean, ratio
 from .facts import deliveries, hours, orders, tickets
 
@@ -59,8 +60,7 @@ def quality_return_rate(ctx: Context) -> IndicatorResult:
     cats = ctx.param("return_reason_categories")
     hit_tickets = t[t["type"].isin(REFUND_TYPES) & t["reason_category"].isin(cats) & (t["applied_at"] < ctx.end)]
     first = hit_tickets.sort_values("applied_at").drop_duplicates("order_id").set_index("order_id")
-    hit = paid.index.isin(first.index)
-    hit = pd.Series(hit, index=paid.index)
+    hit = pd.Series(isin(paid.index, first.index), index=paid.index)
     detail = paid.assign(reason_text=lookup(paid.index.to_series(), first["reason"]).to_numpy() if "reason" in first else pd.NA)
     reason = pd.Series(np.where(hit, "quality_return", "no_quality_return"), index=paid.index)
     return bad_rate("product.quality_return_rate", hit, detail, reason)
@@ -108,12 +108,12 @@ def complaint_rate(ctx: Context) -> IndicatorResult:
     o = orders(ctx)
     cohort = o[ctx.in_window(o["paid_at"], lag_days=lag)][["paid_at"]]
     c = ctx.table("complaints")
-    c = c[c["order_id"].isin(cohort.index)][["order_id", "created_at"]]
+    c = c[isin(c["order_id"], cohort.index)][["order_id", "created_at"]]
     c = c.assign(paid_at=lookup(c["order_id"], cohort["paid_at"]))
     delay = c["created_at"] - c["paid_at"]
     within = c[(delay >= pd.Timedelta(0)) & (delay <= pd.Timedelta(days=lag))]
     first = within.groupby("order_id")["created_at"].min()
-    hit = pd.Series(cohort.index.isin(first.index), index=cohort.index)
+    hit = pd.Series(isin(cohort.index, first.index), index=cohort.index)
     detail = cohort.assign(complaint_at=lookup(cohort.index.to_series(), first).to_numpy())
     reason = pd.Series(np.where(hit, f"complaint_within_{lag}d", "no_complaint"), index=cohort.index)
     return bad_rate("service.complaint_rate", hit, detail, reason)
@@ -218,10 +218,10 @@ def review_rate(ctx: Context) -> IndicatorResult:
     d = deliveries(ctx)
     cohort = d[ctx.in_window(d["signed_at"], lag_days=lag)][["signed_at"]]
     r = ctx.table("reviews")
-    r = r[r["order_id"].isin(cohort.index)][["order_id", "created_at"]]
+    r = r[isin(r["order_id"], cohort.index)][["order_id", "created_at"]]
     delay = r["created_at"] - lookup(r["order_id"], cohort["signed_at"])
     first = r[(delay >= pd.Timedelta(0)) & (delay <= pd.Timedelta(days=lag))].groupby("order_id")["created_at"].min()
-    hit = pd.Series(cohort.index.isin(first.index), index=cohort.index)
+    hit = pd.Series(isin(cohort.index, first.index), index=cohort.index)
     reason = pd.Series(np.where(hit, f"reviewed_within_{lag}d", "not_reviewed"), index=cohort.index)
     return ratio("reviews.rate", "ratio", hit, _detail(cohort.assign(reviewed_at=lookup(cohort.index.to_series(), first).to_numpy()), hit, reason))
 
