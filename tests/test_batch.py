@@ -129,10 +129,11 @@ def test_failure_is_isolated_and_reported(tmp_path):
     assert status["gshop1"]["status"] == "ok"
     assert status["gshop2"]["status"] == "failed" and "paid_at" in status["gshop2"]["error"]
     assert status["gdecoy"]["status"] == "failed"
-    assert status["gdecoy"]["cell"] == 1 and "boom in a cell" in status["gdecoy"]["error"]
+    # cell 0 parameters, cell 1 papermill's injected parameters, cell 2 the failing code
+    assert status["gdecoy"]["cell"] == 2 and "boom in a cell" in status["gdecoy"]["error"]
     assert (out / "gshop1" / "00_overview.html").exists()
     summary = pd.read_csv(out / "summary.csv")
-    assert summary.set_index("shop_id").loc["gdecoy", "failed_cell"] == 1
+    assert summary.set_index("shop_id").loc["gdecoy", "failed_cell"] == 2
     assert "boom in a cell" in (out / "index.html").read_text(encoding="utf-8")
 
 

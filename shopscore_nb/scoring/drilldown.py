@@ -1,0 +1,146 @@
+"""Drill-down with impact: the rows that cost an indicator, sorted by their share of the loss; exports.
+
+- **Rates** (unit ``ratio``): the failing rows (``passed`` false). Each moves the rate by
+  ``1 / denominator`` if fixed, so ``impact`` = 1/den and ``share_of_loss`` = 1/failing rows.
+- **Means** (hours, seconds, scores): the failing rows are those worse than the target (``target``,
+  or the rows marked failed, or — when every row passed — the mean itself); ``impact`` = how much the
+  mean moves if the row were at the target = |value − target| / den; ``share_of_loss`` = impact / Σ impact.
+
+Exports mask buyer PII by default (ID-like columns, phone numbers and ``buyer_id``-like tokens in text).
+
+>>> from shopscore_nb.scoring.drilldown import drilldown, export
+>>> rows = drilldown(results, "product.avg_rating")           # doctest: +SKIP
+>>> export(rows, "out/avg_rating_failing.xlsx")                # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+PII_COLUMNS = ("buyer_id", "buyer_name", "buyer_nick", "receiver", "receiver_name", "phone", "mobile", "receiver_phone", "address", "收件人", "收件人手机号", "详细地址", "用户昵称")
+PHONE = r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"
+# Mean indicators of the seed / 飞鸽 modules: the detail column averaged (official.py puts it in extra).
+VALUE_COLUMNS = {
+    "logistics.delivery_hours_avg": "delivery_hours",
+    "service.return_refund_wait_hours": "wait_hours",
+    "service.refund_only_wait_hours": "wait_hours",
+    "aftersales.refund_hours_avg": "refund_hours",
+    "aftersales.processing_hours_avg": "processing_hours",
+    "aftersales.processing_hours_avg_pre_ship": "processing_hours",
+    "aftersales.processing_hours_avg_post_ship": "processing_hours",
+    "cs.first_response_seconds_avg": "first_response_s",
+    "cs.avg_response_seconds": "charged_s",
+    "cs.avg_queue_seconds": "queue_s",
+}
+HIGHER_IS_BETTER_UNITS = ("score",)
+
+
+def value_column(result) -> str | None:
+    return result.extra.get("value_column") or VALUE_COLUMNS.get(result.key)
+
+
+def _rate_rows(result) -> pd.DataFrame:
+    d = result.detail
+    failing = d[~d["passed"].to_numpy(dtype=bool, na_value=False)].copy()
+    den = float(result.denominator or 0)
+    failing["impact"] = 1.0 / den if den else np.nan
+    failing["share_of_loss"] = 1.0 / len(failing) if len(failing) else np.nan
+    return failing
+
+
+def _mean_rows(result, target: float | None, higher: bool) -> pd.DataFrame:
+    d = result.detail
+    col = value_column(result)
+    values = d[col].astype(float)
+    if target is None:
+        passed = d["passed"].to_numpy(dtype=bool, na_value=False) if "passed" in d else np.ones(len(d), dtype=bool)
+        target = float(values[passed].mean()) if (~passed).any() and passed.any() else float(values.mean())
+    excess = (target - values) if higher else (values - target)
+    failing = d[(excess > 0).to_numpy(dtype=bool, na_value=False)].copy()
+    failing["target"] = target
+    failing["impact"] = excess[failing.index] / float(result.denominator or 1)
+    total = failing["impact"].sum()
+    failing["share_of_loss"] = failing["impact"] / total if total else np.nan
+    return failing
+
+
+def drilldown(results: dict, key: str, target: float | None = None, direction: str | None = None) -> pd.DataFrame:
+    """Failing rows of ``results[key]`` with ``impact`` and ``share_of_loss``, largest loss first."""
+    result = results[key]
+    d = result.detail
+    if d is None or d.empty or "passed" not in d:
+        return pd.DataFrame(columns=[*getattr(d, "columns", []), "impact", "share_of_loss"])
+    if result.unit == "ratio":
+        out = _rate_rows(result)
+    elif value_column(result) in d:
+        higher = (direction == "higher") if direction else result.unit in HIGHER_IS_BETTER_UNITS
+        out = _mean_rows(result, target, higher)
+    else:
+        out = _rate_rows(result)
+    time_cols = [c for c in out.columns if pd.api.types.is_datetime64_any_dtype(out[c])][:1]
+    out = out.sort_values(["share_of_loss", *time_cols], ascending=[False] + [True] * len(time_cols), kind="stable")
+    out = out.reset_index(drop=out.index.name is None or out.index.name in out.columns)
+    return out.assign(indicator=key)
+
+
+def drilldown_for(card, results: dict, key: str) -> pd.DataFrame:
+    """As :func:`drilldown`, a scored mean's target being its best-tier cut-off (or best value) from the scorecard rules."""
+    spec = card.rules.indicators.get(key) if card is not None and card.rules else None
+    if spec is None or results[key].unit == "ratio":
+        return drilldown(results, key)
+    best = results[key].extra.get("best")
+    target = spec["cutoffs"][-1] if spec.get("scoring", "tiers") == "tiers" and spec.get("cutoffs") else best
+    return drilldown(results, key, target=target, direction=spec["direction"])
+
+
+def mask_text(text: pd.Series) -> pd.Series:
+    """Phone numbers in free text → ``138****1234``."""
+    return text.astype("string").str.replace(PHONE, r"\1****\2", regex=True)
+
+
+def mask_id(values: pd.Series) -> pd.Series:
+    """An identifier → first and last character around a fixed ``***`` (``B0607`` → ``B***7``; length not leaked)."""
+    s = values.astype("string")
+    short = (s.str.len() <= 1).fillna(False).astype(bool)
+    return (s.str.slice(0, 1) + "***" + s.str.slice(-1)).mask(short, "*")
+
+
+def _is_text(col: pd.Series) -> bool:
+    return col.dtype == object or pd.api.types.is_string_dtype(col)
+
+
+def mask_pii(frame: pd.DataFrame) -> pd.DataFrame:
+    """Buyer PII masked: ID/name/phone/address columns, and phone numbers inside every other text column."""
+    out = frame.copy()
+    for col in out.columns:  # per column, not per row
+        name = str(col).lower()
+        if name in PII_COLUMNS or name.endswith(("phone", "mobile")):
+            out[col] = mask_id(out[col])
+        elif _is_text(out[col]) and name not in ("indicator", "reason"):
+            out[col] = mask_text(out[col])
+    return out
+
+
+def export(frames: pd.DataFrame | dict[str, pd.DataFrame], path: str | Path, mask: bool = True) -> Path:
+    """Write one drill-down (CSV or XLSX by suffix) or several (XLSX, one sheet each); PII masked unless ``mask=False``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = {"drilldown": frames} if isinstance(frames, pd.DataFrame) else frames
+    frames = {name: (mask_pii(f) if mask else f) for name, f in frames.items()}
+    if path.suffix.lower() == ".csv":
+        if len(frames) != 1:
+            raise ValueError("a CSV holds one table; use .xlsx for several drill-downs")
+        next(iter(frames.values())).to_csv(path, index=False, encoding="utf-8-sig")
+    elif path.suffix.lower() == ".xlsx":
+        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+            for name, f in frames.items():
+                f.to_excel(xl, sheet_name=_sheet_name(name), index=False)
+    else:
+        raise ValueError(f"{path.name}: export to .csv or .xlsx")
+    return path
+
+
+def _sheet_name(name: str) -> str:
+    return "".join(ch if ch not in "[]:*?/\\" else "_" for ch in name)[:31]
