@@ -87,8 +87,12 @@ def cmd_metrics(args) -> int:
     print(f"shop {j['shop_id']}  as of {j['as_of']}  profile {j['profile']}  window [{j['window']['start']}, {j['window']['end']})")
     with pd.option_context("display.max_rows", 200, "display.width", 200, "display.float_format", "{:.6g}".format):
         print(rep.table().to_string(index=False))
-    if j["total"] is not None:
-        print(f"\ntotal {j['total']}  stage {j['stage']}  dimensions {j['dimensions']}")
+    print(f"\ntotal {j['total']}  stage {j['stage']}  dimensions {j['dimensions']}  display {j['display']} {j['stars'] or ''}")
+    print(f"profile file: {j['profile_source']}")
+    for line in j["assumptions"]:
+        print(f"  assumption: {line}")
+    for line in j["overrides"]:
+        print(f"  override: {line}")
     if j["data_quality"]:
         print(f"data quality: {j['data_quality']}")
     return 0

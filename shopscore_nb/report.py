@@ -39,6 +39,11 @@ class ShopReport:
             "stage": card.stage if card is not None else None,
             "assumptions": list(card.assumptions) if card is not None else [],
             "data_quality": self.shop.quality_counts(),
+            # beyond SPEC §8: what the report used and how a consumer sees the score
+            "overrides": list(getattr(card, "overrides", []) or []),
+            "profile_source": self.ctx.profile.source,
+            "display": getattr(card, "display", None),
+            "stars": getattr(card, "stars", None),
         }
 
     def table(self) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .base import Context, lookup
+from .base import Context
 
 VALID_REPLY = ("agent", "robot_assist")
 
@@ -61,32 +61,58 @@ class BusinessHours:
 
 
 def _ordered_messages(ctx: Context) -> pd.DataFrame:
+    """Messages in ``(session, sent_at, message_id, file row)`` order, with an integer session code ``sid``.
+
+    Sorting and grouping use the integer code (Arrow string keys are slow at this volume); the
+    message_id tie-break is only computed for the rare messages sharing a session and second.
+    """
     m = ctx.table("im_messages")
     cols = [c for c in ("session_id", "sent_at", "sender_role", "message_id", "buyer_id", "agent_id", "content") if c in m]
-    m = m[cols + ["_source_row"]].copy()
-    order = ["session_id", "sent_at"] + (["message_id"] if "message_id" in m else []) + ["_source_row"]
-    return m.sort_values(order, kind="stable").reset_index(drop=True)
+    m = m[cols + ["_source_row"]].reset_index(drop=True)
+    sid, _ = pd.factorize(m["session_id"])
+    sent = m["sent_at"].to_numpy("datetime64[ns]").astype("int64")
+    tie = np.zeros(len(m), dtype="int64")
+    if "message_id" in m:
+        same_second = pd.DataFrame({"sid": sid, "t": sent}).duplicated(keep=False).to_numpy()
+        if same_second.any():
+            tie[same_second] = pd.factorize(m.loc[same_second, "message_id"].fillna(""), sort=True)[0]
+    order = np.lexsort((m["_source_row"].to_numpy(), tie, sent, sid))
+    m = m.take(order).reset_index(drop=True)
+    m["sid"] = sid[order]
+    return m
 
 
-def _sessions(ctx: Context, m: pd.DataFrame) -> pd.DataFrame:
-    """Sessions from im_sessions where given, completed (or derived) from the message log."""
-    g = m.groupby("session_id", sort=False)
-    derived = pd.DataFrame({"first_message_at": g["sent_at"].min()})
-    if "buyer_id" in m:
-        derived["buyer_id_msg"] = g["buyer_id"].first()
-    agents = m[m["sender_role"].isin(VALID_REPLY)]
-    if "agent_id" in m:
-        derived["agent_id_msg"] = agents.groupby("session_id", sort=False)["agent_id"].first()
+def _per_session(m: pd.DataFrame, mask: np.ndarray, column: str, how: str) -> pd.Series:
+    """``how`` of ``column`` over the messages selected by ``mask``, indexed by ``sid``."""
+    return m.loc[mask, column].groupby(m.loc[mask, "sid"].to_numpy(), sort=False).agg(how)
+
+
+def _sessions(ctx: Context, m: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Sessions (index ``session_id``) from im_sessions where given, completed or derived from the
+    message log; plus, for every message, the row position of its session."""
+    n = int(m["sid"].max()) + 1 if len(m) else 0
+    sid_session = pd.Series(pd.NA, index=range(n), dtype=m["session_id"].dtype)
+    first_rows = m.drop_duplicates("sid")
+    sid_session[first_rows["sid"].to_numpy()] = first_rows["session_id"].to_numpy()
+    everything = np.ones(len(m), dtype=bool)
     is_reply = m["sender_role"].isin(VALID_REPLY).to_numpy(dtype=bool)
-    derived["first_reply_at"] = m[is_reply].groupby("session_id", sort=False)["sent_at"].min()
+    derived = pd.DataFrame({"first_message_at": _per_session(m, everything, "sent_at", "min")}).reindex(range(n))
+    if "buyer_id" in m:
+        derived["buyer_id_msg"] = _per_session(m, everything, "buyer_id", "first")
+    if "agent_id" in m:
+        derived["agent_id_msg"] = _per_session(m, is_reply, "agent_id", "first")
+    derived["first_reply_at"] = _per_session(m, is_reply, "sent_at", "min")
     derived["has_valid_reply"] = derived["first_reply_at"].notna()
     # the robot phase is what precedes the first valid reply: a robot message after the human
     # conversation (a survey prompt, say) must not move the start of the human phase
-    first_reply = lookup(m["session_id"], derived["first_reply_at"])
-    robot = m[(m["sender_role"] == "robot").to_numpy(dtype=bool) & ~(m["sent_at"] > first_reply).to_numpy(dtype=bool, na_value=False)]
-    derived["last_robot_at"] = robot.groupby("session_id", sort=False)["sent_at"].max()
-    after_robot = m[(m["sender_role"] == "buyer") & (m["sent_at"] > lookup(m["session_id"], derived["last_robot_at"]))]
-    derived["first_buyer_after_robot_at"] = after_robot.groupby("session_id", sort=False)["sent_at"].min()
+    sid = m["sid"].to_numpy()
+    first_reply = derived["first_reply_at"].to_numpy()[sid]
+    sent = m["sent_at"].to_numpy()
+    robot = (m["sender_role"] == "robot").to_numpy(dtype=bool, na_value=False) & ~(sent > first_reply)
+    derived["last_robot_at"] = _per_session(m, robot, "sent_at", "max")
+    buyer = (m["sender_role"] == "buyer").to_numpy(dtype=bool, na_value=False)
+    derived["first_buyer_after_robot_at"] = _per_session(m, buyer & (sent > derived["last_robot_at"].to_numpy()[sid]), "sent_at", "min")
+    derived.index = pd.Index(sid_session.to_numpy(), name="session_id")
 
     if ctx.shop.has("im_sessions"):
         s = ctx.table("im_sessions").drop_duplicates("session_id").set_index("session_id")
@@ -109,23 +135,27 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> pd.DataFrame:
     derived_start = s["started_at"].where(no_robot, after_robot)
     s["human_start_at"] = s["transferred_at"].fillna(derived_start)
     s["is_human"] = s["transferred_at"].notna() | s["has_valid_reply"]
-    return s
+    position_of_sid = s.index.get_indexer(derived.index)  # one look-up per session, not per message
+    return s, position_of_sid[sid] if len(m) else np.zeros(0, dtype="int64")
 
 
-def _phase_messages(m: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
+def _phase_messages(m: pd.DataFrame, s: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
     """Buyer and valid-reply messages inside the human phase of human sessions."""
-    start = lookup(m["session_id"], s["human_start_at"])
-    human = lookup(m["session_id"], s["is_human"]).fillna(False).astype(bool)
-    keep = human & (m["sent_at"] >= start).fillna(False) & m["sender_role"].isin(("buyer", *VALID_REPLY))
+    start = s["human_start_at"].to_numpy()[pos]
+    human = s["is_human"].to_numpy(dtype=bool)[pos]
+    role = m["sender_role"]
+    keep = human & (m["sent_at"].to_numpy() >= start) & role.isin(("buyer", *VALID_REPLY)).to_numpy(dtype=bool)
     out = m[keep].reset_index(drop=True)
+    out["session_pos"] = pos[keep]
     out["is_reply"] = out["sender_role"].isin(VALID_REPLY).to_numpy(dtype=bool)
-    same = out["session_id"].eq(out["session_id"].shift()).to_numpy(dtype=bool, na_value=False)
-    prev_buyer = ~out["is_reply"].shift(fill_value=True).to_numpy(dtype=bool) & same
-    out["round_start"] = ~out["is_reply"] & ~prev_buyer
+    sid = out["sid"].to_numpy()
+    same = np.r_[False, sid[1:] == sid[:-1]]
+    prev_buyer = ~np.r_[True, out["is_reply"].to_numpy()[:-1]] & same
+    out["round_start"] = ~out["is_reply"].to_numpy() & ~prev_buyer
     out["round_id"] = out["round_start"].cumsum()
-    out["closes_round"] = out["is_reply"] & prev_buyer
+    out["closes_round"] = out["is_reply"].to_numpy() & prev_buyer
     reply_at = out["sent_at"].where(out["is_reply"])
-    out["next_reply_at"] = reply_at.groupby(out["session_id"], sort=False).bfill()
+    out["next_reply_at"] = reply_at.groupby(sid, sort=False).bfill()
     return out
 
 
@@ -143,7 +173,7 @@ def _rounds(pm: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
     closing = pm[pm["closes_round"]].set_index("round_id")
     rounds["reply_at"] = closing["sent_at"]
     rounds["reply_role"] = closing["sender_role"]
-    session_agent = lookup(rounds["session_id"], s["agent_id"])
+    session_agent = pd.Series(s["agent_id"].to_numpy()[starts["session_pos"].to_numpy()], index=rounds.index, dtype=s["agent_id"].dtype)
     rounds["agent_id"] = closing["agent_id"].reindex(rounds.index).fillna(session_agent) if "agent_id" in closing else session_agent
     rounds["answered"] = rounds["reply_at"].notna()
     return rounds.reset_index()
@@ -154,8 +184,8 @@ def im_frames(ctx: Context) -> IMFrames:
 
     def build():
         m = _ordered_messages(ctx)
-        s = _sessions(ctx, m)
-        pm = _phase_messages(m, s)
+        s, pos = _sessions(ctx, m)
+        pm = _phase_messages(m, s, pos)
         return IMFrames(s, pm, _rounds(pm, s))
 
     return ctx.cached("im_frames", build)
@@ -203,8 +233,9 @@ def human_sessions(ctx: Context) -> pd.DataFrame:
         f = im_frames(ctx)
         s = f.sessions[f.sessions["is_human"]].copy()
         s = s[ctx.in_window(s["human_start_at"])]
-        first_reply = f.messages[f.messages["is_reply"]].groupby("session_id")["sent_at"].min()
-        s["first_reply_at"] = first_reply.reindex(s.index)
+        replies = f.messages[f.messages["is_reply"]]
+        first_reply = replies["sent_at"].groupby(replies["session_pos"].to_numpy()).min()
+        s["first_reply_at"] = first_reply.reindex(f.sessions.index.get_indexer(s.index)).to_numpy()
         s["first_response_s"] = (s["first_reply_at"] - s["human_start_at"]).dt.total_seconds()
         s["in_business_hours"] = BusinessHours(ctx).contains(s["human_start_at"])
         s["accepted"] = s["assigned_at"].notna() | s["has_valid_reply"]
