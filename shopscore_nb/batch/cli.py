@@ -17,7 +17,7 @@ def run_batch(*args, **kwargs):
 
 def _common(p, many: bool) -> None:
     p.add_argument("--notebooks", nargs="+", help="notebook names (default: all), e.g. 00_overview 04_customer_service")
-    p.add_argument("--as-of", default="", help="report date YYYY-MM-DD (default: each shop's latest day + 1)")
+    p.add_argument("--as-of", default="", type=_as_of_text, help="report date YYYY-MM-DD (default: each shop's latest day + 1)")
     p.add_argument("--profile", default="", help="rule profile name or path (default: douyin_2022)")
     p.add_argument("--window-days", type=int, default=0)
     p.add_argument("--out", required=not many, default="reports", help="output directory")
@@ -34,11 +34,11 @@ def _report(result) -> int:
     return 1 if result.failed else 0
 
 
-def _validate_as_of(text: str) -> str:
-    if text:
-        from ..cli import parse_date
+def _as_of_text(text: str) -> str:
+    """argparse type: a YYYY-MM-DD date, kept as text for the notebooks' parameters."""
+    from ..cli import parse_date
 
-        parse_date(text)
+    parse_date(text)
     return text
 
 
@@ -64,12 +64,12 @@ def add_batch_commands(sub, command) -> None:
 
     @command("render")
     def cmd_render(args) -> int:
-        return _report(run_batch(args.data_root, args.out, [args.shop], args.notebooks, _validate_as_of(args.as_of), args.profile,
+        return _report(run_batch(args.data_root, args.out, [args.shop], args.notebooks, args.as_of, args.profile,
                                  args.window_days, 1, None, args.force, args.timeout))
 
     @command("batch")
     def cmd_batch(args) -> int:
-        return _report(run_batch(args.data_root, args.out, args.shops, args.notebooks, _validate_as_of(args.as_of), args.profile,
+        return _report(run_batch(args.data_root, args.out, args.shops, args.notebooks, args.as_of, args.profile,
                                  args.window_days, args.workers, args.scheduler, args.force, args.timeout, args.triage, args.alert_below))
 
     @command("demo")
