@@ -31,7 +31,9 @@ CONFIG_TYPES = {
     "remote_area_bonus": (bool, int, float),
 }
 CONFIG_TYPE_NAMES = {str: "text", int: "a number", float: "a number", bool: "true/false", dict: "a mapping"}
-_SAFE_ID = re.compile(r"^[^/\\\x00-\x1f]+$")
+# one path component: anything but separators and NUL (a folder may legally hold control characters;
+# output paths are sanitised separately, see batch.paths)
+_SAFE_ID = re.compile(r"^[^/\\\x00]+$")
 
 
 @dataclass
