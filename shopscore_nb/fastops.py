@@ -38,3 +38,34 @@ def isin(series: pd.Series, values) -> np.ndarray:
     if right.type != left.type:
         right = right.cast(left.type)
     return np.asarray(pc.is_in(left, value_set=right).fill_null(False), dtype=bool)
+
+
+def positions(keys, index: pd.Index) -> np.ndarray:
+    """``index.get_indexer(keys)`` (−1 where absent), through Arrow's hash join for Arrow strings."""
+    keys = keys if isinstance(keys, (pd.Series, pd.Index)) else pd.Index(keys)
+    left = getattr(keys.array, "_pa_array", None)
+    right = getattr(index.array, "_pa_array", None)
+    if left is None or right is None or not index.is_unique:
+        return index.get_indexer(keys)
+    right = right.combine_chunks() if isinstance(right, pa.ChunkedArray) else right
+    if right.type != left.type:
+        right = right.cast(left.type)
+    return np.asarray(pc.index_in(left, value_set=right).fill_null(-1), dtype="int64")
+
+
+def lookup(keys, table: pd.Series) -> pd.Series:
+    """``keys.map(table)`` aligned on ``keys``, keeping ``table``'s dtype even when it is empty
+    (pandas' ``map`` turns an empty datetime mapping into float)."""
+    keys = keys if isinstance(keys, pd.Series) else pd.Series(keys, index=keys)
+    pos = positions(keys, table.index)
+    values = table.array.take(pos, allow_fill=True)
+    return pd.Series(values, index=keys.index, name=table.name)
+
+
+def join_index(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
+    """``left.join(right)`` on unique indexes (one hash look-up for all of ``right``'s columns)."""
+    pos = positions(left.index, right.index)
+    out = left.copy()
+    for col in right.columns:
+        out[col] = pd.Series(right[col].array.take(pos, allow_fill=True), index=left.index)
+    return out

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..fastops import lookup  # noqa: F401  (re-exported for the indicator modules)
 from ..profile import Profile, load_profile
 from ..shop import ShopData
 
@@ -128,14 +129,6 @@ class Context:
         if name not in self.cache:
             self.cache[name] = build()
         return self.cache[name]
-
-
-def lookup(keys, table: pd.Series) -> pd.Series:
-    """``keys.map(table)`` aligned on ``keys``, keeping ``table``'s dtype even when it is empty
-    (pandas' ``map`` turns an empty datetime mapping into float)."""
-    keys = keys if isinstance(keys, pd.Series) else pd.Series(keys, index=keys)
-    values = table.reindex(keys.to_numpy())
-    return pd.Series(values.to_numpy(), index=keys.index, dtype=table.dtype)
 
 
 def ratio(key: str, unit: str, passed: pd.Series, detail: pd.DataFrame, **extra) -> IndicatorResult:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..fastops import isin, join_index
 from ..schema import reason_categories
 from .base import Context, lookup
 
@@ -52,7 +53,7 @@ def deliveries(ctx: Context) -> pd.DataFrame:
         out = out.drop(columns="unsigned")
         if ctx.shop.has("orders"):
             facts = orders(ctx)
-            out = out.join(facts[[c for c in ("paid_at", "is_presale", "is_virtual", "promised_ship_at") if c in facts]])
+            out = join_index(out, facts[[c for c in ("paid_at", "is_presale", "is_virtual", "promised_ship_at") if c in facts]])
         for flag in ("is_presale", "is_virtual"):
             out[flag] = out[flag].fillna(False).astype(bool) if flag in out else False
         return out
@@ -84,11 +85,15 @@ def _shipped_before_apply(ctx: Context, t: pd.DataFrame) -> pd.Series:
     """商品发货状态 when exported; otherwise whether the order was shipped or picked up before the application."""
     given = t["shipped_before_apply"].astype("boolean") if "shipped_before_apply" in t else pd.Series(pd.NA, index=t.index, dtype="boolean")
     shipped_at = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns]")
+    wanted = t["order_id"].unique()  # only the ticketed orders: a small slice of the order and waybill tables
     if ctx.shop.has("orders") and "shipped_at" in ctx.table("orders"):
-        shipped_at = lookup(t["order_id"], ctx.table("orders").groupby("order_id")["shipped_at"].min())
+        o = ctx.table("orders")
+        o = o[isin(o["order_id"], wanted)]
+        shipped_at = lookup(t["order_id"], o.groupby("order_id")["shipped_at"].min())
     if ctx.shop.has("shipments"):
-        picked = lookup(t["order_id"], ctx.table("shipments").groupby("order_id")["picked_up_at"].min())
-        shipped_at = shipped_at.fillna(picked)
+        w = ctx.table("shipments")
+        w = w[isin(w["order_id"], wanted)]
+        shipped_at = shipped_at.fillna(lookup(t["order_id"], w.groupby("order_id")["picked_up_at"].min()))
     derived = (shipped_at < t["applied_at"]).astype("boolean")
     return given.fillna(derived).fillna(False).astype(bool)
 
