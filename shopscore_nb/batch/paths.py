@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -35,3 +37,13 @@ def inside(root: Path, *parts: str) -> Path:
     if target != root and root not in target.parents:
         raise ValueError(f"refusing to write outside the output directory: {target}")
     return target
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, so a reader never
+    sees a half-written file under the final name."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp creates 0600; reports are meant to be shared
+    os.replace(tmp, path)

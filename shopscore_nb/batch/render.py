@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 
 from ..privacy import mask_notebook
+from .paths import atomic_write_text
 
 KERNEL = "python3"
 
@@ -56,15 +57,9 @@ def to_html(nb, html_path: Path) -> None:
 
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
-    _atomic_write_text(html_path, body)
+    atomic_write_text(html_path, body)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)  # mkstemp creates 0600; reports are meant to be shared
-    os.replace(tmp, path)
 
 
 def _failure(err) -> dict:

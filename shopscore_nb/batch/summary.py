@@ -6,8 +6,6 @@ not from reading rendered notebooks back.
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +13,7 @@ import pandas as pd
 from ..loading import LoadError
 from ..report import build_report
 from .cache import cached_shop
-from .paths import safe_name
+from .paths import atomic_write_text
 
 
 def portfolio_metrics(data_root, shops, as_of, profile, window_days, cache_dir, alert_below=None) -> dict[str, dict]:
@@ -59,12 +57,6 @@ def summary_frame(records: list[dict], metrics: dict[str, dict]) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.chmod(tmp, 0o644)  # mkstemp creates 0600; reports are meant to be shared
-    os.replace(tmp, path)
 
 
 _SORT_JS = """
@@ -114,9 +106,9 @@ def index_html(frame: pd.DataFrame, records: list[dict]) -> str:
 
 def write_summary(out: Path, records: list[dict], metrics: dict[str, dict]) -> pd.DataFrame:
     frame = summary_frame(records, metrics)
-    _atomic_text(out / "summary.csv", frame.to_csv(index=False))
-    _atomic_text(out / "index.html", index_html(frame, records))
+    atomic_write_text(out / "summary.csv", frame.to_csv(index=False))
+    atomic_write_text(out / "index.html", index_html(frame, records))
     return frame
 
 
-__all__ = ["portfolio_metrics", "summary_frame", "write_summary", "safe_name"]
+__all__ = ["portfolio_metrics", "summary_frame", "write_summary"]

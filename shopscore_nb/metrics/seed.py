@@ -107,16 +107,20 @@ def complaint_rate(ctx: Context) -> IndicatorResult:
     lag = ctx.param("lags.complaint_days")
     o = orders(ctx)
     cohort = o[ctx.in_window(o["paid_at"], lag_days=lag)][["paid_at"]]
-    c = ctx.table("complaints")
-    c = c[isin(c["order_id"], cohort.index)][["order_id", "created_at"]]
-    c = c.assign(paid_at=lookup(c["order_id"], cohort["paid_at"]))
-    delay = c["created_at"] - c["paid_at"]
-    within = c[(delay >= pd.Timedelta(0)) & (delay <= pd.Timedelta(days=lag))]
-    first = within.groupby("order_id")["created_at"].min()
-    hit = pd.Series(isin(cohort.index, first.index), index=cohort.index)
-    detail = cohort.assign(complaint_at=lookup(cohort.index.to_series(), first).to_numpy())
+    first = first_within(cohort["paid_at"], ctx.table("complaints"), lag)
+    hit = first.notna()
+    detail = cohort.assign(complaint_at=first.to_numpy())
     reason = pd.Series(np.where(hit, f"complaint_within_{lag}d", "no_complaint"), index=cohort.index)
     return bad_rate("service.complaint_rate", hit, detail, reason)
+
+
+def first_within(start: pd.Series, events: pd.DataFrame, days: int) -> pd.Series:
+    """Per cohort order (``start`` indexed by order_id): its first event (``created_at``) at most
+    ``days`` × 24 h after ``start`` (inclusive), else NaT — the lagged-cohort test of 投诉率 and 评价率."""
+    e = events[isin(events["order_id"], start.index)]
+    delay = e["created_at"] - lookup(e["order_id"], start)
+    e = e[(delay >= pd.Timedelta(0)) & (delay <= pd.Timedelta(days=days))]
+    return lookup(start.index.to_series(), e.groupby("order_id")["created_at"].min())
 
 
 def _completed(ctx: Context) -> pd.DataFrame:
@@ -217,13 +221,10 @@ def review_rate(ctx: Context) -> IndicatorResult:
     lag = ctx.param("lags.review_days")
     d = deliveries(ctx)
     cohort = d[ctx.in_window(d["signed_at"], lag_days=lag)][["signed_at"]]
-    r = ctx.table("reviews")
-    r = r[isin(r["order_id"], cohort.index)][["order_id", "created_at"]]
-    delay = r["created_at"] - lookup(r["order_id"], cohort["signed_at"])
-    first = r[(delay >= pd.Timedelta(0)) & (delay <= pd.Timedelta(days=lag))].groupby("order_id")["created_at"].min()
-    hit = pd.Series(isin(cohort.index, first.index), index=cohort.index)
+    first = first_within(cohort["signed_at"], ctx.table("reviews"), lag)
+    hit = first.notna()
     reason = pd.Series(np.where(hit, f"reviewed_within_{lag}d", "not_reviewed"), index=cohort.index)
-    return ratio("reviews.rate", "ratio", hit, _detail(cohort.assign(reviewed_at=lookup(cohort.index.to_series(), first).to_numpy()), hit, reason))
+    return ratio("reviews.rate", "ratio", hit, _detail(cohort.assign(reviewed_at=first.to_numpy()), hit, reason))
 
 
 def _goodness(ctx: Context, r: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
