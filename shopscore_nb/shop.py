@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,9 @@ CONFIG_TYPES = {
 CONFIG_TYPE_NAMES = {str: "text", int: "a number", float: "a number", bool: "true/false", dict: "a mapping"}
 # one path component: anything but separators and NUL (a folder may legally hold control characters;
 # output paths are sanitised separately, see batch.paths)
+# the time at which a row comes into existence (a row anchored at or after D is not visible at D)
+ROW_ANCHORS = {"orders": "paid_at", "shipments": "picked_up_at", "after_sales": "applied_at", "complaints": "created_at",
+               "im_messages": "sent_at", "im_sessions": "started_at", "reviews": "created_at", "penalties": "occurred_at"}
 _SAFE_ID = re.compile(r"^[^/\\\x00]+$")
 
 
@@ -50,6 +54,21 @@ class ShopData:
 
     def has(self, table: str) -> bool:
         return table in self.tables
+
+    def visible_at(self, as_of: pd.Timestamp) -> ShopData:
+        """The shop as known at ``as_of`` (SPEC §3: only data before D 00:00 is visible): rows that
+        start at or after it are dropped and later event times emptied (deadlines kept)."""
+        tables = {}
+        for name, t in self.tables.items():
+            events = [c for c in TABLES[name].columns_of_type("datetime") if c in t and c not in EVENT_TIME_EXCLUDED]
+            if not any((t[c] >= as_of).any() for c in events):  # nothing to hide: no copy
+                tables[name] = t
+                continue
+            anchor = ROW_ANCHORS.get(name)
+            if anchor in t:
+                t = t[~(t[anchor] >= as_of).to_numpy(dtype=bool, na_value=False)]
+            tables[name] = t.assign(**{c: t[c].where(t[c] < as_of) for c in events})
+        return dataclasses.replace(self, tables=tables)
 
     def latest_timestamp(self) -> pd.Timestamp | None:
         """Latest event timestamp in the data (deadlines such as 承诺发货时间 excluded, and timestamps

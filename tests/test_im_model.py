@@ -127,7 +127,8 @@ def test_robot_assist_counts_robot_and_system_do_not():
             # a system notice at 10:00:30 does not answer; the agent does at 10:04:00 → 240 s
             + im_messages("S2", DAY, [("10:00:00", "buyer"), ("10:00:30", "system"), ("10:04:00", "agent")], agent_id="A1")
         ),
-        im_sessions=[session_row("S1", agent_id="A1"), session_row("S2", agent_id="A1")],
+        # S1 was transferred to a human: the robot_assist message is an automatic answer inside the human phase
+        im_sessions=[session_row("S1", agent_id="A1", transferred_at=f"{DAY} 10:00:00"), session_row("S2", agent_id="A1")],
     )
     r = rounds_of(shop)
     assert r.loc["S1", "wait_s"] == 30 and bool(r.loc["S1", "passed"]) and r.loc["S1", "reply_role"] == "robot_assist"
@@ -308,3 +309,25 @@ def test_trailing_robot_message_does_not_erase_the_human_session():
     # which rounds belong to the human phase here is a SPEC ambiguity, so only the session count is asserted)
     assert run("cs.human_sessions", shop).value == 1
     assert run("cs.accepted_sessions", shop).value == 1
+
+
+def test_robot_assist_alone_without_transfer_is_not_a_human_session():
+    """SPEC §5.2: pure robot = no agent message and no transfer; robot_assist alone does not make it human."""
+    shop = make_shop(im_messages=im_messages("S1", DAY, [("10:00:00", "buyer"), ("10:00:30", "robot_assist")], agent_id="A1")
+                     + im_messages("S2", DAY, [("11:00:00", "buyer"), ("11:00:30", "agent")], agent_id="A1"))
+    res = compute_all(make_ctx(shop))
+    # S1 excluded, S2 human with one round answered in 30 s → 1 / 1
+    assert res["cs.human_sessions"].value == 1
+    assert (res["service.im_3min_reply_rate"].numerator, res["service.im_3min_reply_rate"].denominator) == (1, 1)
+
+
+def test_events_after_the_report_date_are_not_visible():
+    """SPEC §3: data up to D 00:00 is visible — a reply sent after D leaves the round unanswered."""
+    shop = make_shop(im_messages=im_messages("S1", "2026-09-30", [("22:58:00", "buyer"), ("22:58:30", "agent")])
+                     + im_messages("S2", "2026-09-30", [("22:59:00", "buyer")])
+                     + im_messages("S2", "2026-10-01", [("00:00:30", "agent")]),
+                     im_sessions=[session_row("S1"), session_row("S2", transferred_at="2026-09-30 22:59:00")])
+    res = compute_all(make_ctx(shop, as_of="2026-10-01"))
+    # S1: 30 s; S2: the 00:00:30 reply is after D → unanswered → 600 s; (30 + 600) / 2 = 315 s
+    assert res["cs.avg_response_seconds"].value == 315
+    assert (res["cs.first_reply_2min_rate"].numerator, res["cs.first_reply_2min_rate"].denominator) == (1, 2)

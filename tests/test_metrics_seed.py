@@ -638,3 +638,11 @@ def test_return_refund_wait_follows_the_spec_formula_when_refund_precedes_return
     r = run("service.return_refund_wait_hours", make_shop(after_sales=tickets))
     # 0.5 h + (12:00 − 20:00 = −8 h) = −7.5 h
     assert r.value == pytest.approx(-7.5)
+
+
+@pytest.mark.parametrize("party, hit", [("商家", True), ("商家责任", True), ("卖家", True), ("非商家责任", False), ("商家无责", False), ("买家", False)])
+def test_dispute_liable_party_must_name_the_merchant(party, hit):
+    tickets = [{"after_sale_id": "T1", "order_id": "Q1", "type": "refund_only", "applied_at": "2026-08-01 10:00",
+                "completed_at": "2026-08-10 10:00", "arbitration_status": "仲裁完成", "liable_party": party}]
+    r = run("service.dispute_merchant_rate", make_shop(after_sales=tickets))
+    assert (r.numerator, r.denominator) == (int(hit), 1)

@@ -323,3 +323,22 @@ def _empty_shop():
 def test_nothing_in_the_window_is_null_with_a_reason(shop, key):
     r = run26(key, shop())
     assert r.value is None and r.reason
+
+
+def test_an_order_with_one_free_gift_line_is_still_an_effective_order():
+    """有效支付订单 exclude 赠品 orders; a paid order with an extra free gift line is not a gift order."""
+    o = [{"order_id": "O1", "sub_order_id": "O1-1", "paid_at": "2026-09-10 10:00:00", "is_gift": False},
+         {"order_id": "O1", "sub_order_id": "O1-2", "paid_at": "2026-09-10 10:00:00", "is_gift": True},
+         {"order_id": "O2", "sub_order_id": "O2-1", "paid_at": "2026-09-10 10:00:00"}]
+    tickets = [{"after_sale_id": "A1", "order_id": "O1", "type": "refund_only", "reason": "少件/漏发", "applied_at": "2026-09-11 10:00:00"}]
+    r = run26("logistics.quality_return_rate", make_shop(orders=o, after_sales=tickets))
+    # O1 (a logistics-reason first ticket) and O2 are both effective paid orders → 1 / 2
+    assert (r.numerator, r.denominator) == (1, 2)
+
+
+def test_platform_help_rate_is_null_without_a_complaints_export():
+    o = orders(["O1", "O2"])
+    tickets = [{"after_sale_id": f"A{i}", "order_id": f"O{i}", "type": "refund_only", "reason": "拍错", "applied_at": "2026-09-11 10:00:00"}
+               for i in (1, 2)]
+    r = run26("service.platform_help_rate", make_shop(orders=o, after_sales=tickets))
+    assert r.value is None and r.reason == "no complaints data"

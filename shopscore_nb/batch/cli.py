@@ -23,6 +23,7 @@ def _common(p, many: bool) -> None:
     p.add_argument("--out", required=not many, default="reports", help="output directory")
     p.add_argument("--force", action="store_true", help="re-render even when outputs are up to date")
     p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
+    p.add_argument("--fresh-kernels", action="store_true", help="a new kernel per notebook (default: one warm kernel per shop)")
 
 
 def _report(result) -> int:
@@ -65,12 +66,13 @@ def add_batch_commands(sub, command) -> None:
     @command("render")
     def cmd_render(args) -> int:
         return _report(run_batch(args.data_root, args.out, [args.shop], args.notebooks, args.as_of, args.profile,
-                                 args.window_days, 1, None, args.force, args.timeout))
+                                 args.window_days, 1, None, args.force, args.timeout, warm_kernel=not args.fresh_kernels))
 
     @command("batch")
     def cmd_batch(args) -> int:
         return _report(run_batch(args.data_root, args.out, args.shops, args.notebooks, args.as_of, args.profile,
-                                 args.window_days, args.workers, args.scheduler, args.force, args.timeout, args.triage, args.alert_below))
+                                 args.window_days, args.workers, args.scheduler, args.force, args.timeout, args.triage, args.alert_below,
+                                 warm_kernel=not args.fresh_kernels))
 
     @command("demo")
     def cmd_demo(args) -> int:

@@ -51,6 +51,53 @@ def _ipc_kernel_manager():
     return IPCKernelManager
 
 
+class WarmKernel:
+    """One kernel reused across the notebooks of one shop, so that imports (pandas, matplotlib …)
+    and the shop's loaded tables stay in memory; the user namespace is reset between notebooks.
+
+    >>> warm = WarmKernel()
+    >>> for name in notebooks:                                            # doctest: +SKIP
+    ...     render_notebook(src / f"{name}.ipynb", out / f"{name}.ipynb", params, km=warm.manager())
+    >>> warm.close()                                                      # doctest: +SKIP
+    """
+
+    RESET = "get_ipython().run_line_magic('reset', '-f')\nimport matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt\n"
+
+    def __init__(self):
+        self.km = None
+
+    def manager(self):
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None and not run_sync(self.km.is_alive)():
+            self.close()
+        if self.km is None:
+            self.km = _ipc_kernel_manager()(kernel_name=KERNEL)
+        elif self.km.has_kernel:
+            self._reset()
+        return self.km
+
+    def _reset(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            run_sync(kc.execute_interactive)(self.RESET, timeout=60, store_history=False, output_hook=lambda msg: None)
+        finally:
+            kc.stop_channels()
+
+    def close(self) -> None:
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None and self.km.has_kernel:
+            try:
+                run_sync(self.km.shutdown_kernel)(now=True)
+            except Exception:  # a dead kernel has nothing left to shut down
+                pass
+        self.km = None
+
+
 def to_html(nb, html_path: Path) -> None:
     """HTML for managers: outputs only, code hidden."""
     from nbconvert import HTMLExporter
@@ -70,9 +117,12 @@ def _failure(err) -> dict:
 
 
 def render_notebook(
-    source: Path, output: Path, parameters: dict, timeout: int = 600, buyer_ids=(), env: dict | None = None
+    source: Path, output: Path, parameters: dict, timeout: int = 600, buyer_ids=(), env: dict | None = None, km=None
 ) -> dict:
-    """Execute ``source`` into ``output`` (+ ``.html``); never raises for a failing notebook."""
+    """Execute ``source`` into ``output`` (+ ``.html``); never raises for a failing notebook.
+
+    ``km``: a running kernel manager to reuse (see :class:`WarmKernel`); by default each notebook
+    gets a fresh kernel."""
     import papermill as pm
 
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -83,10 +133,11 @@ def render_notebook(
     old_env = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
     try:
+        kernel = {"km": km} if km is not None else {"kernel_manager_class": _ipc_kernel_manager()}
         pm.execute_notebook(
             str(source), str(tmp_nb), parameters=parameters, kernel_name=KERNEL, progress_bar=False,
             cwd=str(source.parent), execution_timeout=timeout, start_timeout=120,
-            request_save_on_cell_execute=False, kernel_manager_class=_ipc_kernel_manager(),
+            request_save_on_cell_execute=False, **kernel,
         )
     except Exception as err:  # PapermillExecutionError, timeouts, dead kernels: recorded, not raised
         result.update(status="failed", **_failure(err))

@@ -25,7 +25,7 @@ from ..shop import list_shops, shop_folder
 from .cache import ENV as CACHE_ENV
 from .cache import cached_shop, fingerprint
 from .paths import inside, safe_name
-from .render import list_notebooks, notebooks_dir, render_notebook
+from .render import WarmKernel, list_notebooks, notebooks_dir, render_notebook
 
 
 @dataclass
@@ -41,6 +41,7 @@ class ShopJob:
     force: bool = False
     cache_dir: str = ""
     notebooks_dir: str = ""
+    warm_kernel: bool = True  # one kernel per shop, namespace reset between notebooks
 
     @property
     def parameters(self) -> dict:
@@ -88,20 +89,33 @@ def render_shop(job: ShopJob) -> dict:
     src_dir = Path(job.notebooks_dir) if job.notebooks_dir else notebooks_dir()
     shop_out = inside(Path(job.out), record["folder"])
     stamp = {**job.parameters, "fingerprint": _data_stamp(job)}
+    warm = WarmKernel() if job.warm_kernel else None
+    try:
+        _render_all(job, record, src_dir, shop_out, stamp, buyer_ids, warm)
+    finally:
+        if warm is not None:
+            warm.close()
+    record["seconds"] = round(time.perf_counter() - started, 3)
+    return record
+
+
+def _render_all(job: ShopJob, record: dict, src_dir: Path, shop_out: Path, stamp: dict, buyer_ids, warm) -> None:
     for name in job.notebooks:
         source = src_dir / f"{name}.ipynb"
         output = inside(shop_out, f"{safe_name(name)}.ipynb")
         if not job.force and _up_to_date(output, source, stamp):
             record["notebooks"].append({"notebook": name, "status": "skipped", "output": str(output), "seconds": 0.0})
             continue
-        res = render_notebook(source, output, job.parameters, job.timeout, buyer_ids, env={CACHE_ENV: job.cache_dir} if job.cache_dir else None)
+        env = {CACHE_ENV: job.cache_dir} if job.cache_dir else None
+        res = render_notebook(source, output, job.parameters, job.timeout, buyer_ids, env=env, km=warm.manager() if warm else None)
         record["notebooks"].append(res)
         if res["status"] == "ok":
             output.with_suffix(".params.json").write_text(json.dumps(stamp, ensure_ascii=False), encoding="utf-8")
-        elif record["status"] == "ok":
+            continue
+        if warm is not None:
+            warm.close()  # the next notebook starts from a fresh kernel, not from a failed one's state
+        if record["status"] == "ok":
             record.update(status="failed", error=f"{name}: {res['error']}", cell=res["cell"])
-    record["seconds"] = round(time.perf_counter() - started, 3)
-    return record
 
 
 def _data_stamp(job: ShopJob) -> str:
@@ -155,6 +169,7 @@ def run_batch(
     alert_below: float | None = None,
     notebooks_folder: str | Path | None = None,
     progress: bool = True,
+    warm_kernel: bool = True,
 ) -> BatchResult:
     """Render reports for every shop and write the portfolio summary (``summary.csv`` + ``index.html``)."""
     from .summary import portfolio_metrics, write_summary
@@ -175,7 +190,8 @@ def run_batch(
         selection = chosen
         if triage and not metrics.get(shop_id, {}).get("alert", True):
             selection = [n for n in chosen if n.startswith("00_")] or chosen[:1]
-        jobs.append(ShopJob(str(data_root), shop_id, str(out), selection, as_of, profile, window_days, timeout, force, cache_dir, str(src)))
+        jobs.append(ShopJob(str(data_root), shop_id, str(out), selection, as_of, profile, window_days, timeout, force, cache_dir, str(src),
+                            warm_kernel))
     with tqdm(total=len(jobs), desc="shops", unit="shop", disable=not progress) as bar:
         records = _run_dask(jobs, scheduler, bar) if scheduler else _run_local(jobs, min(workers, len(jobs)) or 1, bar)
     order = {s: i for i, s in enumerate(shops)}

@@ -100,7 +100,7 @@ class Context:
         if not isinstance(profile, Profile):
             profile = load_profile(profile or shop.config.get("profile") or "douyin_2022", shop.config.get("overrides"))
         as_of = pd.Timestamp(as_of).normalize() if as_of is not None else shop.default_as_of()
-        return cls(shop, as_of, profile, int(window_days or profile.window_days))
+        return cls(shop.visible_at(as_of), as_of, profile, int(window_days or profile.window_days))
 
     @property
     def end(self) -> pd.Timestamp:

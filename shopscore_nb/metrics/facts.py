@@ -18,9 +18,12 @@ def orders(ctx: Context) -> pd.DataFrame:
     def build():
         o = ctx.table("orders")
         agg = {"paid_at": ("paid_at", "min")}
-        for flag in ("is_presale", "is_virtual", "is_gift"):
+        for flag in ("is_presale", "is_virtual"):
             if flag in o:
                 agg[flag] = (flag, "any")
+        if "is_gift" in o:  # a gift order is one whose every line is a gift (a free extra line does not make it one)
+            o = o.assign(is_gift=o["is_gift"].fillna(False).astype(bool))
+            agg["is_gift"] = ("is_gift", "all")
         if "promised_ship_at" in o:
             agg["promised_ship_at"] = ("promised_ship_at", "min")
         if "amount" in o:

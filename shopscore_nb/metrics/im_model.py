@@ -103,6 +103,8 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         derived["agent_id_msg"] = _per_session(m, is_reply, "agent_id", "first")
     derived["first_reply_at"] = _per_session(m, is_reply, "sent_at", "min")
     derived["has_valid_reply"] = derived["first_reply_at"].notna()
+    is_agent = (m["sender_role"] == "agent").to_numpy(dtype=bool, na_value=False)
+    derived["has_agent_message"] = _per_session(m, is_agent, "sent_at", "size") > 0
     # the robot phase is what precedes the first valid reply: a robot message after the human
     # conversation (a survey prompt, say) must not move the start of the human phase
     sid = m["sid"].to_numpy()
@@ -134,7 +136,8 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     after_robot = s["first_buyer_after_robot_at"].fillna(s["first_reply_at"])
     derived_start = s["started_at"].where(no_robot, after_robot)
     s["human_start_at"] = s["transferred_at"].fillna(derived_start)
-    s["is_human"] = s["transferred_at"].notna() | s["has_valid_reply"]
+    # SPEC §5.2: pure robot = no agent message and no transfer (robot_assist alone does not make a human session)
+    s["is_human"] = s["transferred_at"].notna() | s["has_agent_message"].fillna(False).astype(bool)
     position_of_sid = s.index.get_indexer(derived.index)  # one look-up per session, not per message
     return s, position_of_sid[sid] if len(m) else np.zeros(0, dtype="int64")
 

@@ -297,6 +297,8 @@ def platform_help_rate(ctx: Context) -> IndicatorResult:
     """Orders that sought the merchant in the window (after-sales ticket, or human IM session matched by buyer) and escalated (arbitration or complaint) ÷ those orders."""
     if not (ctx.shop.has("after_sales") or ctx.shop.has("im_messages")):
         return IndicatorResult("service.platform_help_rate", None, None, None, "ratio", pd.DataFrame(), "no after_sales data")
+    if not ctx.shop.has("complaints"):  # escalations cannot be seen: a missing export must not read as 0 %
+        return IndicatorResult("service.platform_help_rate", None, None, None, "ratio", pd.DataFrame(), "no complaints data")
     seeks = _seeks(ctx)
     flags = seeks.assign(a=seeks["via"].eq("after_sales"), i=seeks["via"].eq("im")).groupby("order_id", sort=False)
     first = flags["sought_at"].min()

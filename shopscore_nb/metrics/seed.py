@@ -133,7 +133,8 @@ def dispute_merchant_rate(ctx: Context) -> IndicatorResult:
     """Tickets completed in the window that went to arbitration and were judged the merchant's ÷ tickets completed."""
     t = _completed(ctx)
     liable = t["liable_party"].astype("string") if "liable_party" in t else pd.Series(pd.NA, index=t.index, dtype="string")
-    merchant = liable.str.contains(r"商家|merchant|卖家|seller", case=False, na=False)
+    # the whole value must name the merchant: 非商家责任 / 商家无责 are not the merchant's
+    merchant = liable.str.fullmatch(r"(商家|卖家|merchant|seller)(责任|全责|主责|有责)?", case=False, na=False)
     if "arbitration_status" in t:
         status = t["arbitration_status"].astype("string")
         arb = status.notna() & ~status.str.fullmatch(r"无|未仲裁|未申请|none|0", case=False, na=False)

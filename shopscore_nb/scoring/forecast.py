@@ -31,14 +31,12 @@ import pandas as pd
 
 from ..metrics.base import Context, IndicatorResult, compute, registry
 from ..metrics.im_model import timed_rounds
-from ..schema import EVENT_TIME_EXCLUDED
 from .contexts import holds, sibling, warm
 from .drilldown import drilldown_for, value_column
 from .rules import resolve_rules
 from .scorecard import score_shop
 
 # The time that makes a row exist: a row whose anchor is at or after D has not happened yet.
-ROW_ANCHORS = {"orders": "paid_at", "shipments": "picked_up_at", "after_sales": "applied_at", "complaints": "created_at", "im_messages": "sent_at", "im_sessions": "started_at", "reviews": "created_at", "penalties": "occurred_at"}
 ORDER_TABLES = ("orders", "shipments", "after_sales", "reviews", "complaints")
 ID_COLUMNS = ("order_id", "sub_order_id", "waybill_no", "after_sale_id", "review_id", "complaint_id", "session_id", "message_id")
 DEFECT_IDS = ("order_id", "waybill_no", "after_sale_id", "round_id", "session_id", "review_id")
@@ -68,13 +66,7 @@ class Forecast:
 # ---------------------------------------------------------------- scenarios
 def freeze(shop, as_of: pd.Timestamp):
     """The shop as known at ``as_of``: rows not yet existing dropped, later event times emptied (deadlines kept)."""
-    tables = {}
-    for name, t in shop.tables.items():  # per table and column, vectorised
-        anchor = ROW_ANCHORS.get(name)
-        t = t[~(t[anchor] >= as_of).to_numpy(dtype=bool, na_value=False)] if anchor in t else t
-        later = {c: t[c].where(t[c] < as_of) for c in t.columns if pd.api.types.is_datetime64_any_dtype(t[c]) and c not in EVENT_TIME_EXCLUDED}
-        tables[name] = t.assign(**later) if later else t
-    return dataclasses.replace(shop, tables=tables)
+    return shop.visible_at(as_of)
 
 
 def _recent(shop, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, pd.DataFrame]:
