@@ -115,12 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--window-days", type=int, help="override the profile's window length")
     m.add_argument("--json", action="store_true", help="print the SPEC §8 JSON object")
 
-    try:
-        from .batch.cli import add_batch_commands  # render, batch, demo
-    except ImportError:
-        pass
-    else:
-        add_batch_commands(sub, command)
+    from .batch.cli import add_batch_commands  # render, batch, demo (their heavy imports load lazily)
+
+    add_batch_commands(sub, command)
     return p
 
 

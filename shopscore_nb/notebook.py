@@ -20,7 +20,6 @@ ParameterError: invalid notebook parameters:
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import math
 import os
 import tempfile
@@ -215,7 +214,7 @@ def _fingerprint(folder: Path) -> tuple:
 
 
 def _load_uncached(data_dir: Path, shop_id: str) -> ShopData:
-    if os.environ.get("SHOPSCORE_CACHE") and importlib.util.find_spec("shopscore_nb.batch.cache") is not None:
+    if os.environ.get("SHOPSCORE_CACHE"):
         from .batch.cache import cached_shop  # batch runs: the on-disk Parquet cache shared by a shop's notebooks
 
         return cached_shop(data_dir, shop_id)
@@ -453,8 +452,6 @@ def header(rep: ShopReport) -> None:
     card = rep.scorecard
     if card is not None and getattr(card, "assumptions", None):
         lines.append("- 假设 assumptions: " + "; ".join(str(a) for a in card.assumptions))
-    if not scoring_available():
-        lines.append("- 评分模块未安装：只显示指标 — scoring module not present: indicators only")
     _display(_md("\n".join(lines)))
 
 
@@ -563,7 +560,7 @@ def drilldown(rep: ShopReport, key: str, top_n: int = 20) -> pd.DataFrame:
     kind = spec.get("kind", "rate")
     if d.empty or r.value is None or kind in ("count", "sum"):
         return pd.DataFrame()
-    if rep.scorecard is not None and scoring_available():
+    if rep.scorecard is not None:
         return _scoring_drilldown(rep, key, entry, top_n)
     if kind == "rate":
         rows = d[~d["passed"].astype(bool)].copy()
@@ -789,7 +786,7 @@ def data_quality(rep: ShopReport, max_rows: int = 50) -> None:
 
 
 # ================================================================ scoring (when shopscore_nb.scoring exists)
-NO_SCORING = "_评分模块尚未安装，这里只显示指标 — the scoring module (`shopscore_nb.scoring`) is not present: indicators only._"
+NO_SCORING = "_这份报告没有评分卡，这里只显示指标 — this report has no scorecard: indicators only._"
 
 # What-if fixes per notebook section (classes of shopscore_nb.scoring.whatif; defaults from the profile's ``whatif``)
 WHAT_IF_FIXES = {
@@ -810,10 +807,6 @@ INVERSE = {
     "cs": (("service.im_3min_reply_rate", "good_rounds"), ("service.im_avg_response_seconds", "good_rounds")),
     "reviews": (("product.negative_review_rate", "good_orders"),),
 }
-
-
-def scoring_available() -> bool:
-    return importlib.util.find_spec("shopscore_nb.scoring") is not None
 
 
 def _card_row(rep: ShopReport, key: str) -> dict | None:
@@ -991,7 +984,7 @@ def show_what_if(rep: ShopReport, section: str, fixed: int = 5) -> None:
     score and the total, plus the least good orders/rounds to reach the next tier; without it, the value if
     the worst ``fixed`` drill-down rows had been fine."""
     keys = section_keys(rep, section)
-    if rep.scorecard is not None and scoring_available():
+    if rep.scorecard is not None:
         _what_if_scoring(rep, section, keys)
         return
     rows = []

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .metrics import Context, IndicatorResult, compute_all
+from .scoring import score_shop
 from .shop import ShopData, load_shop
 
 
@@ -19,7 +20,7 @@ from .shop import ShopData, load_shop
 class ShopReport:
     ctx: Context
     results: dict[str, IndicatorResult]
-    scorecard: object | None = None  # shopscore_nb.scoring.Scorecard when scoring is available
+    scorecard: object | None = None  # shopscore_nb.scoring.Scorecard
     extra: dict = field(default_factory=dict)
 
     @property
@@ -68,18 +69,10 @@ class ShopReport:
         return pd.DataFrame(rows)
 
 
-def _scorecard(ctx: Context, results: dict[str, IndicatorResult]):
-    try:
-        from .scoring import score_shop
-    except ImportError:  # scoring not installed in this build
-        return None
-    return score_shop(ctx, results)
-
-
 def build_report(shop: ShopData, as_of=None, profile=None, window_days: int | None = None) -> ShopReport:
     ctx = Context.build(shop, as_of=as_of, profile=profile, window_days=window_days)
     results = compute_all(ctx)
-    return ShopReport(ctx, results, _scorecard(ctx, results))
+    return ShopReport(ctx, results, score_shop(ctx, results))
 
 
 def shop_report(data_root, shop_id: str, as_of=None, profile=None, window_days: int | None = None) -> ShopReport:
