@@ -198,3 +198,18 @@ def test_shop_folder_with_control_characters_renders_inside_out(tmp_path):
     written = [p for p in out.rglob("*.ipynb")]
     assert written and all(out.resolve() in p.resolve().parents for p in written)
     assert all("\x07" not in str(p) for p in out.rglob("*"))
+
+
+def test_triage_renders_the_full_set_only_below_the_alert_line(tmp_path):
+    """--triage: the overview for every shop, every notebook for shops breaking the profile's alert line
+    (精选联盟 ≥ 4.0 in douyin_2022: struggling scores 3.71, flagship 4.78, growth 4.65)."""
+    nbs = tmp_path / "nbs"
+    tiny_notebook(nbs, "00_overview")
+    tiny_notebook(nbs, "01_product_experience")
+    out = tmp_path / "out"
+    result = run_batch(DEMO, out, workers=2, triage=True, notebooks_folder=nbs, progress=False)
+    rendered = {r["shop_id"]: [n["notebook"] for n in r["notebooks"]] for r in result.shops}
+    assert rendered == {"flagship": ["00_overview"], "growth": ["00_overview"], "struggling": ["00_overview", "01_product_experience"]}
+    summary = pd.read_csv(out / "summary.csv").set_index("shop_id")
+    assert summary["alert"].to_dict() == {"flagship": False, "growth": False, "struggling": True}
+    assert 'class="alert"' in (out / "index.html").read_text(encoding="utf-8")

@@ -129,27 +129,35 @@ def _status_line(rec: dict) -> str:
     return f"{rec['shop_id']}: {done} rendered, {skipped} up to date, {rec.get('seconds', 0):.1f}s{tail}"
 
 
-def _run_local(jobs: list[ShopJob], workers: int, bar) -> list[dict]:
+def _run_local(func, jobs: list, workers: int, bar=None) -> list:
+    """``func`` over ``jobs`` in a process pool (in-process for one worker), in completion order."""
     if workers <= 1:
-        return [_tick(render_shop(j), bar) for j in jobs]
+        return [_tick(func(j), bar) for j in jobs]
     ctx = multiprocessing.get_context("spawn")  # fresh interpreters: no inherited kernel state or locks
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = [pool.submit(render_shop, j) for j in jobs]
+        futures = [pool.submit(func, j) for j in jobs]
         return [_tick(f.result(), bar) for f in as_completed(futures)]
 
 
-def _run_dask(jobs: list[ShopJob], scheduler: str, bar) -> list[dict]:
+def _run_dask(func, jobs: list, scheduler: str, bar=None) -> list:
     from dask.distributed import Client
     from dask.distributed import as_completed as dask_completed
 
     with Client(scheduler) as client:
-        futures = client.map(render_shop, jobs, pure=False, retries=1)
+        futures = client.map(func, jobs, pure=False, retries=1)
         return [_tick(f.result(), bar) for f in dask_completed(futures)]
 
 
-def _tick(rec: dict, bar) -> dict:
-    bar.update(1)
-    bar.write(_status_line(rec))
+def _metrics_job(args: tuple) -> tuple[str, dict]:
+    from .summary import shop_metrics
+
+    return args[1], shop_metrics(*args)
+
+
+def _tick(rec, bar):
+    if bar is not None:
+        bar.update(1)
+        bar.write(_status_line(rec))
     return rec
 
 
@@ -172,7 +180,7 @@ def run_batch(
     warm_kernel: bool = True,
 ) -> BatchResult:
     """Render reports for every shop and write the portfolio summary (``summary.csv`` + ``index.html``)."""
-    from .summary import portfolio_metrics, write_summary
+    from .summary import write_summary
 
     started = time.perf_counter()
     out = Path(out).resolve()
@@ -184,7 +192,11 @@ def run_batch(
     if unknown:
         raise LoadError(f"unknown notebook(s) {unknown}; available: {', '.join(list_notebooks(src))}.")
     cache_dir = str(out / ".cache")
-    metrics = portfolio_metrics(data_root, shops, as_of or None, profile or None, window_days or None, cache_dir, alert_below)
+    # one metrics pass per shop, spread over the same workers (it also fills each shop's Parquet cache)
+    metric_jobs = [(str(data_root), s, as_of or None, profile or None, window_days or None, cache_dir, alert_below) for s in shops]
+    workers = min(workers, len(shops)) or 1
+    run = (lambda f, js, bar=None: _run_dask(f, js, scheduler, bar)) if scheduler else (lambda f, js, bar=None: _run_local(f, js, workers, bar))
+    metrics = dict(run(_metrics_job, metric_jobs))
     jobs = []
     for shop_id in shops:
         selection = chosen
@@ -193,7 +205,7 @@ def run_batch(
         jobs.append(ShopJob(str(data_root), shop_id, str(out), selection, as_of, profile, window_days, timeout, force, cache_dir, str(src),
                             warm_kernel))
     with tqdm(total=len(jobs), desc="shops", unit="shop", disable=not progress) as bar:
-        records = _run_dask(jobs, scheduler, bar) if scheduler else _run_local(jobs, min(workers, len(jobs)) or 1, bar)
+        records = run(render_shop, jobs, bar)
     order = {s: i for i, s in enumerate(shops)}
     records.sort(key=lambda r: order[r["shop_id"]])
     result = BatchResult(records, str(out), round(time.perf_counter() - started, 3))

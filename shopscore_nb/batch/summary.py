@@ -16,21 +16,33 @@ from .cache import cached_shop
 from .paths import atomic_write_text
 
 
-def portfolio_metrics(data_root, shops, as_of, profile, window_days, cache_dir, alert_below=None) -> dict[str, dict]:
-    """shop → {"report": SPEC §8 JSON, "alert": below the alert line?, "error": load error text}."""
-    out = {}
-    for shop_id in shops:
-        try:
-            shop = cached_shop(data_root, shop_id, cache_dir)
-            rep = build_report(shop, as_of=as_of, profile=profile, window_days=window_days)
-        except LoadError as exc:
-            out[shop_id] = {"report": None, "alert": True, "error": str(exc)}
-            continue
-        j = rep.to_json()
-        line = alert_below if alert_below is not None else rep.ctx.profile.get("portfolio.alert_total_below")
-        alert = j["total"] is not None and line is not None and j["total"] < float(line)
-        out[shop_id] = {"report": j, "alert": bool(alert), "alert_line": line, "error": ""}
-    return out
+def shop_metrics(data_root, shop_id: str, as_of, profile, window_days, cache_dir, alert_below=None) -> dict:
+    """One shop's summary row source: {"report": SPEC §8 JSON, "alert": below the alert line?, "error": …}.
+
+    The alert line is ``--alert-below`` on the total when given, else the profile's consequence line
+    named by ``portfolio.alert_line`` (精选联盟 admission in both shipped profiles)."""
+    try:
+        shop = cached_shop(data_root, shop_id, cache_dir)
+        rep = build_report(shop, as_of=as_of, profile=profile, window_days=window_days)
+    except LoadError as exc:
+        return {"report": None, "alert": True, "alert_line": None, "error": str(exc)}
+    j = rep.to_json()
+    if alert_below is not None:
+        alert, line = j["total"] is not None and j["total"] < float(alert_below), f"total < {alert_below}"
+    else:
+        alert, line = _below_profile_line(rep)
+    return {"report": j, "alert": bool(alert), "alert_line": line, "error": ""}
+
+
+def _below_profile_line(rep) -> tuple[bool, str | None]:
+    from ..scoring.consequences import evaluate_line
+
+    line_id = rep.ctx.profile.get("portfolio.alert_line")
+    line = next((x for x in rep.ctx.profile.get("consequences", []) if x.get("id") == line_id), None)
+    if line is None:
+        return False, None
+    verdict = evaluate_line(rep.ctx, rep.results, rep.scorecard, line, "consequences")
+    return verdict["met"] is False, f"{line.get('zh', line_id)}: {line['metric']} {line['op']} {line['value']}"
 
 
 def summary_frame(records: list[dict], metrics: dict[str, dict]) -> pd.DataFrame:
@@ -43,6 +55,7 @@ def summary_frame(records: list[dict], metrics: dict[str, dict]) -> pd.DataFrame
             "folder": rec["folder"],
             "status": rec["status"],
             "alert": m.get("alert", False),
+            "alert_line": m.get("alert_line"),
             "total": j.get("total"),
             "stage": j.get("stage"),
             "as_of": j.get("as_of"),
@@ -111,4 +124,4 @@ def write_summary(out: Path, records: list[dict], metrics: dict[str, dict]) -> p
     return frame
 
 
-__all__ = ["portfolio_metrics", "summary_frame", "write_summary"]
+__all__ = ["shop_metrics", "summary_frame", "write_summary"]
