@@ -38,13 +38,14 @@ from .loading import LoadError, parse_table
 from .metrics import Context, IndicatorResult, compute
 from .metrics.base import REGISTRY
 from .metrics.im_model import timed_rounds
+from .privacy import PII_COLUMNS
 from .profile import ProfileError, available_profiles, load_profile
 from .report import ShopReport, build_report
 from .schema import TABLES, resolve_header
 from .shop import ShopData, shop_folder
 from .validation import validate_tables
 
-PII_COLUMNS = {"buyer_id", "buyer_id_msg", "buyer", "content", "phone", "receiver", "receiver_name", "address", "buyer_name"}
+HIDDEN_COLUMNS = PII_COLUMNS | {"content"}  # buyer identifiers and free text never shown in notebook tables
 MAX_WINDOW_DAYS = 3660
 
 
@@ -577,7 +578,7 @@ def drilldown(rep: ShopReport, key: str, top_n: int = 20) -> pd.DataFrame:
         rows["impact"] = -(pd.to_numeric(rows[col], errors="coerce") - r.value) / float(r.denominator)
         sort = col
     cols = [c for c in entry.get("drill", []) if c in rows] or [c for c in rows if not c.startswith("_")]
-    cols = [c for c in cols if c not in PII_COLUMNS] + ["impact"]
+    cols = [c for c in cols if c not in HIDDEN_COLUMNS] + ["impact"]
     rows = rows[cols]
     if sort in rows and pd.api.types.is_datetime64_any_dtype(rows[sort]):
         rows = rows.sort_values(sort, kind="stable")  # oldest first: the first to leave the window
@@ -599,7 +600,7 @@ def _scoring_drilldown(rep: ShopReport, key: str, entry: dict, top_n: int) -> pd
         rows = rows.sort_values(sort, ascending=ascending, kind="stable", na_position="first")
     cols = [c for c in entry.get("drill", []) if c in rows] or [c for c in rows if not str(c).startswith("_")]
     extra = [c for c in ("target", "impact", "share_of_loss") if c in rows and c not in cols]
-    cols = [c for c in cols if c not in PII_COLUMNS] + extra
+    cols = [c for c in cols if c not in HIDDEN_COLUMNS] + extra
     return rows[cols].head(top_n).reset_index(drop=True)
 
 
@@ -1085,7 +1086,7 @@ def rows_of(result: IndicatorResult, columns: list[str] | None = None) -> pd.Dat
     d = _detail_frame(result)
     if d.empty:
         return d
-    cols = [c for c in (columns or d.columns) if c in d and not str(c).startswith("_") and c not in PII_COLUMNS]
+    cols = [c for c in (columns or d.columns) if c in d and not str(c).startswith("_") and c not in HIDDEN_COLUMNS]
     return d[cols]
 
 

@@ -155,7 +155,9 @@ def test_cli_batch_exit_status_and_skip(tmp_path):
     (root / "gshop1" / "orders.csv").write_text("order_id\nX\n", encoding="utf-8")
     failed = subprocess.run(args + ["--force", "--notebooks", "00_overview"], capture_output=True, text=True, cwd=tmp_path,
                             env={**__import__("os").environ, "PYTHONWARNINGS": "ignore"})
-    assert failed.returncode != 0
+    # the batch itself ran (exit 1 = some shop failed, not 2 = bad arguments) and names the shop and the file
+    assert failed.returncode == 1
+    assert "FAILED gshop1" in failed.stdout and "orders.csv" in failed.stdout
 
 
 def test_dask_local_cluster_gives_same_outputs(tmp_path):

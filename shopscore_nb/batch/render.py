@@ -38,9 +38,15 @@ def _ipc_kernel_manager():
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kw):
+            self._socket_dir = tempfile.mkdtemp(prefix="shopscore-k-")
             kw.setdefault("transport", "ipc")
-            kw.setdefault("ip", os.path.join(tempfile.mkdtemp(prefix="shopscore-k-"), "kernel"))
+            kw.setdefault("ip", os.path.join(self._socket_dir, "kernel"))
             super().__init__(**kw)
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:  # the private socket folder goes with the kernel
+                shutil.rmtree(self._socket_dir, ignore_errors=True)
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             # the kernel's own stderr only carries shutdown noise ("KeyboardInterrupt caught in
@@ -150,6 +156,7 @@ def render_notebook(
             mask_notebook(nb, buyer_ids)
             nbformat.write(nb, tmp_nb)
             to_html(nb, work / output.with_suffix(".html").name)
+            output.unlink(missing_ok=True)  # never a new HTML beside an old notebook
             os.replace(work / output.with_suffix(".html").name, output.with_suffix(".html"))
             os.replace(tmp_nb, output)  # the .ipynb lands last: its presence means the report is whole
     finally:

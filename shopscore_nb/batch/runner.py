@@ -24,7 +24,7 @@ from ..privacy import buyer_ids_of
 from ..shop import list_shops, shop_folder
 from .cache import ENV as CACHE_ENV
 from .cache import cached_shop, fingerprint
-from .paths import inside, safe_name
+from .paths import atomic_write_text, inside, safe_name
 from .render import WarmKernel, list_notebooks, notebooks_dir, render_notebook
 
 
@@ -85,13 +85,14 @@ def render_shop(job: ShopJob) -> dict:
     except LoadError as exc:
         record.update(status="failed", error=str(exc), seconds=round(time.perf_counter() - started, 3))
         return record
-    buyer_ids = buyer_ids_of(shop)
-    src_dir = Path(job.notebooks_dir) if job.notebooks_dir else notebooks_dir()
-    shop_out = inside(Path(job.out), record["folder"])
-    stamp = {**job.parameters, "fingerprint": _data_stamp(job)}
     warm = WarmKernel() if job.warm_kernel else None
     try:
-        _render_all(job, record, src_dir, shop_out, stamp, buyer_ids, warm)
+        src_dir = Path(job.notebooks_dir) if job.notebooks_dir else notebooks_dir()
+        shop_out = inside(Path(job.out), record["folder"])
+        stamp = {**job.parameters, "fingerprint": _data_stamp(job)}
+        _render_all(job, record, src_dir, shop_out, stamp, buyer_ids_of(shop), warm)
+    except Exception as exc:  # e.g. an output folder that resolves outside --out: this shop fails, the batch goes on
+        record.update(status="failed", error=f"{type(exc).__name__}: {exc}")
     finally:
         if warm is not None:
             warm.close()
@@ -107,10 +108,11 @@ def _render_all(job: ShopJob, record: dict, src_dir: Path, shop_out: Path, stamp
             record["notebooks"].append({"notebook": name, "status": "skipped", "output": str(output), "seconds": 0.0})
             continue
         env = {CACHE_ENV: job.cache_dir} if job.cache_dir else None
+        output.with_suffix(".params.json").unlink(missing_ok=True)  # stale until this render succeeds
         res = render_notebook(source, output, job.parameters, job.timeout, buyer_ids, env=env, km=warm.manager() if warm else None)
         record["notebooks"].append(res)
         if res["status"] == "ok":
-            output.with_suffix(".params.json").write_text(json.dumps(stamp, ensure_ascii=False), encoding="utf-8")
+            atomic_write_text(output.with_suffix(".params.json"), json.dumps(stamp, ensure_ascii=False))
             continue
         if warm is not None:
             warm.close()  # the next notebook starts from a fresh kernel, not from a failed one's state
@@ -210,6 +212,6 @@ def run_batch(
     records.sort(key=lambda r: order[r["shop_id"]])
     result = BatchResult(records, str(out), round(time.perf_counter() - started, 3))
     write_summary(out, records, metrics)
-    (out / "batch.json").write_text(json.dumps(asdict(result), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    atomic_write_text(out / "batch.json", json.dumps(asdict(result), ensure_ascii=False, indent=1, default=str))
     return result
 

@@ -6,7 +6,8 @@
   or the rows marked failed, or — when every row passed — the mean itself); ``impact`` = how much the
   mean moves if the row were at the target = |value − target| / den; ``share_of_loss`` = impact / Σ impact.
 
-Exports mask buyer PII by default (ID-like columns, phone numbers and ``buyer_id``-like tokens in text).
+Exports mask buyer PII by default (ID-like columns; phone and ID-card numbers in text), with the rules of
+:mod:`shopscore_nb.privacy`.
 
 >>> from shopscore_nb.scoring.drilldown import drilldown, export
 >>> rows = drilldown(results, "product.avg_rating")           # doctest: +SKIP
@@ -19,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-PII_COLUMNS = ("buyer_id", "buyer_name", "buyer_nick", "receiver", "receiver_name", "phone", "mobile", "receiver_phone", "address", "收件人", "收件人手机号", "详细地址", "用户昵称")
-PHONE = r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)"
+from ..privacy import PII_COLUMNS, mask_id_series, mask_text_series
+
 # Mean indicators of the seed / 飞鸽 modules: the detail column averaged (official.py puts it in extra).
 VALUE_COLUMNS = {
     "logistics.delivery_hours_avg": "delivery_hours",
@@ -95,18 +96,6 @@ def drilldown_for(card, results: dict, key: str) -> pd.DataFrame:
     return drilldown(results, key, target=target, direction=spec["direction"])
 
 
-def mask_text(text: pd.Series) -> pd.Series:
-    """Phone numbers in free text → ``138****1234``."""
-    return text.astype("string").str.replace(PHONE, r"\1****\2", regex=True)
-
-
-def mask_id(values: pd.Series) -> pd.Series:
-    """An identifier → first and last character around a fixed ``***`` (``B0607`` → ``B***7``; length not leaked)."""
-    s = values.astype("string")
-    short = (s.str.len() <= 1).fillna(False).astype(bool)
-    return (s.str.slice(0, 1) + "***" + s.str.slice(-1)).mask(short, "*")
-
-
 def _is_text(col: pd.Series) -> bool:
     return col.dtype == object or pd.api.types.is_string_dtype(col)
 
@@ -117,9 +106,9 @@ def mask_pii(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:  # per column, not per row
         name = str(col).lower()
         if name in PII_COLUMNS or name.endswith(("phone", "mobile")):
-            out[col] = mask_id(out[col])
+            out[col] = mask_id_series(out[col])
         elif _is_text(out[col]) and name not in ("indicator", "reason"):
-            out[col] = mask_text(out[col])
+            out[col] = mask_text_series(out[col])
     return out
 
 
