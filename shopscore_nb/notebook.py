@@ -549,11 +549,9 @@ def _improved(rep: ShopReport, key: str, moved_by: float) -> float | None:
 
 
 def drilldown(rep: ShopReport, key: str, top_n: int = 20) -> pd.DataFrame:
-    """The rows that cost the indicator, worst first, with ``impact`` = the change in the value if fixed.
-
-    Rates: the failing rows (each worth 1 / denominator). Means: the rows furthest on the bad side of
-    the mean (impact = (row − mean) / count). Counts have no drill-down. Buyer PII columns are dropped.
-    """
+    """The rows that cost the indicator, worst first, with ``impact`` and ``share_of_loss`` against its
+    best tier (:func:`shopscore_nb.scoring.drilldown.drilldown_for`). Counts have no drill-down; buyer
+    PII columns are dropped."""
     r = rep.results[key]
     d = _detail_frame(r)
     entry = definition(key, ruleset_of(rep))
@@ -561,30 +559,7 @@ def drilldown(rep: ShopReport, key: str, top_n: int = 20) -> pd.DataFrame:
     kind = spec.get("kind", "rate")
     if d.empty or r.value is None or kind in ("count", "sum"):
         return pd.DataFrame()
-    if rep.scorecard is not None:
-        return _scoring_drilldown(rep, key, entry, top_n)
-    if kind == "rate":
-        rows = d[~d["passed"].astype(bool)].copy()
-        sign = -1 if spec.get("count") == "failed" else 1
-        rows["impact"] = sign * 1.0 / float(r.denominator)
-        sort = entry.get("sort")
-    else:
-        col = spec.get("value")
-        if col not in d:
-            return pd.DataFrame()
-        values = pd.to_numeric(d[col], errors="coerce")
-        lower_better = _direction(rep, key) == "lower"
-        rows = d[(values > r.value) if lower_better else (values < r.value)].copy()
-        rows["impact"] = -(pd.to_numeric(rows[col], errors="coerce") - r.value) / float(r.denominator)
-        sort = col
-    cols = [c for c in entry.get("drill", []) if c in rows] or [c for c in rows if not c.startswith("_")]
-    cols = [c for c in cols if c not in HIDDEN_COLUMNS] + ["impact"]
-    rows = rows[cols]
-    if sort in rows and pd.api.types.is_datetime64_any_dtype(rows[sort]):
-        rows = rows.sort_values(sort, kind="stable")  # oldest first: the first to leave the window
-    elif sort in rows:
-        rows = rows.sort_values(sort, ascending=_direction(rep, key) != "lower" and kind == "mean", kind="stable", na_position="first")
-    return rows.head(top_n).reset_index(drop=True)
+    return _scoring_drilldown(rep, key, entry, top_n)
 
 
 def _scoring_drilldown(rep: ShopReport, key: str, entry: dict, top_n: int) -> pd.DataFrame:
@@ -627,15 +602,6 @@ def show_drilldowns(rep: ShopReport, keys: list[str], top_n: int = 20) -> None:
             f"全部修正后 fixing all of them moves it by {fmt_value(abs(fix_all), r.unit)}. 显示前 showing the first {min(top_n, len(table))}:"
         ))
         _display(table.head(top_n))
-
-
-def what_if_fix(rep: ShopReport, key: str, n: int) -> dict:
-    """Indicator-level what-if without scoring: the value if the ``n`` worst drill-down rows had been fine."""
-    r = rep.results[key]
-    table = drilldown(rep, key, top_n=10**9)
-    n = min(n, len(table))
-    new = _improved(rep, key, float(table["impact"].head(n).sum()))
-    return {"key": key, "fixed_rows": n, "value": r.value, "value_if_fixed": new}
 
 
 # ================================================================ one indicator
@@ -787,7 +753,6 @@ def data_quality(rep: ShopReport, max_rows: int = 50) -> None:
 
 
 # ================================================================ scoring (when shopscore_nb.scoring exists)
-NO_SCORING = "_这份报告没有评分卡，这里只显示指标 — this report has no scorecard: indicators only._"
 
 # What-if fixes per notebook section (classes of shopscore_nb.scoring.whatif; defaults from the profile's ``whatif``)
 WHAT_IF_FIXES = {
@@ -840,7 +805,7 @@ def tier_lines(rep: ShopReport, key: str) -> list[tuple[str, float]]:
 
 def thresholds(rep: ShopReport, key: str) -> list[tuple[str, float]]:
     """Lines for an indicator chart: its current / next tier cut-off and the profile's 飞鸽 service lines."""
-    lines = tier_lines(rep, key) if rep.scorecard is not None else []
+    lines = tier_lines(rep, key)
     for line in rep.ctx.profile.get("im_service_thresholds") or []:
         if line.get("metric") == key and not line.get("per"):
             lines.append((str(line.get("zh", line.get("id"))), float(line["value"])))
@@ -863,11 +828,8 @@ def _scale_max(rep: ShopReport) -> float | None:
 
 
 def show_scorecard(rep: ShopReport) -> None:
-    """Total, stage, dimension scores, per-indicator scores and every scoring step (needs ``shopscore_nb.scoring``)."""
+    """Total, stage, dimension scores, per-indicator scores and every scoring step."""
     card = rep.scorecard
-    if card is None:
-        _display(_md(NO_SCORING))
-        return
     top = _scale_max(rep)
     stars = f" {card.stars}" if getattr(card, "stars", None) else ""
     _display(_md(
@@ -900,9 +862,6 @@ def consequences_table(rep: ShopReport) -> pd.DataFrame:
 
 def show_consequences(rep: ShopReport, section: str | None = None) -> None:
     """Which threshold lines (精选联盟, termination, settlement, 飞鸽 lines) the shop is above or below."""
-    if rep.scorecard is None:
-        _display(_md(NO_SCORING))
-        return
     table = consequences_table(rep)
     if section == "cs":
         table = table[table["metric"].astype(str).str.startswith(("cs.", "service.im_"))]
@@ -917,9 +876,6 @@ def show_consequences(rep: ShopReport, section: str | None = None) -> None:
 
 def show_forecast(rep: ShopReport, days: int = 30) -> None:
     """Day-by-day projection of the total as old days leave the window (two scenarios), early warnings, defects leaving."""
-    if rep.scorecard is None:
-        _display(_md(NO_SCORING))
-        return
     if days <= 0:
         _display(_md("_预测已关闭 forecast switched off (forecast_days = 0)._"))
         return
@@ -980,29 +936,10 @@ def _what_if_scoring(rep: ShopReport, section: str, keys: list[str]) -> None:
         _display(pd.DataFrame(rows))
 
 
-def show_what_if(rep: ShopReport, section: str, fixed: int = 5) -> None:
-    """What-if for a notebook section: with scoring, the profile's fixes recomputed through every indicator,
-    score and the total, plus the least good orders/rounds to reach the next tier; without it, the value if
-    the worst ``fixed`` drill-down rows had been fine."""
-    keys = section_keys(rep, section)
-    if rep.scorecard is not None:
-        _what_if_scoring(rep, section, keys)
-        return
-    rows = []
-    for key in keys:
-        r = rep.results.get(key)
-        if r is None or r.value is None or not drilldown(rep, key, 1).shape[0]:
-            continue
-        w = what_if_fix(rep, key, fixed)
-        e = definition(key, ruleset_of(rep))
-        rows.append({"指标": e["zh"], "key": key, "fixed rows": w["fixed_rows"], "now": fmt_value(w["value"], r.unit),
-                     "if fixed": fmt_value(w["value_if_fixed"], r.unit)})
-    if not rows:
-        _display(_md("_没有可修正的行 nothing to fix._"))
-        return
-    _display(_md(f"**假如 what if** — 最差的 {fixed} 行处理得当 the worst {fixed} rows of each indicator had been handled well:"))
-    _display(pd.DataFrame(rows).set_index("key"))
-    _display(_md(NO_SCORING))
+def show_what_if(rep: ShopReport, section: str) -> None:
+    """What-if for a notebook section: the profile's fixes recomputed through every indicator, score and
+    the total, plus the least good orders/rounds to reach the next tier."""
+    _what_if_scoring(rep, section, section_keys(rep, section))
 
 
 def drilldown_summary(rep: ShopReport, keys: list[str]) -> pd.DataFrame:

@@ -7,12 +7,12 @@
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
 from .metrics import Context, IndicatorResult, compute_all
-from .scoring import score_shop
+from .scoring import Scorecard, score_shop
 from .shop import ShopData, load_shop
 
 
@@ -20,8 +20,7 @@ from .shop import ShopData, load_shop
 class ShopReport:
     ctx: Context
     results: dict[str, IndicatorResult]
-    scorecard: object | None = None  # shopscore_nb.scoring.Scorecard
-    extra: dict = field(default_factory=dict)
+    scorecard: Scorecard
 
     @property
     def shop(self) -> ShopData:
@@ -35,16 +34,16 @@ class ShopReport:
             "profile": self.ctx.profile.get("name"),
             "window": {"start": self.ctx.start.strftime("%Y-%m-%d"), "end": self.ctx.end.strftime("%Y-%m-%d")},
             "indicators": {k: r.as_dict() for k, r in self.results.items()},
-            "dimensions": dict(card.dimensions) if card is not None else {},
-            "total": card.total if card is not None else None,
-            "stage": card.stage if card is not None else None,
-            "assumptions": list(card.assumptions) if card is not None else [],
+            "dimensions": dict(card.dimensions),
+            "total": card.total,
+            "stage": card.stage,
+            "assumptions": list(card.assumptions),
             "data_quality": self.shop.quality_counts(),
             # beyond SPEC §8: what the report used and how a consumer sees the score
-            "overrides": list(getattr(card, "overrides", []) or []),
+            "overrides": list(card.overrides),
             "profile_source": self.ctx.profile.source,
-            "display": getattr(card, "display", None),
-            "stars": getattr(card, "stars", None),
+            "display": card.display,
+            "stars": card.stars,
         }
 
     def table(self) -> pd.DataFrame:
