@@ -105,15 +105,28 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     derived["has_valid_reply"] = derived["first_reply_at"].notna()
     is_agent = (m["sender_role"] == "agent").to_numpy(dtype=bool, na_value=False)
     derived["has_agent_message"] = _per_session(m, is_agent, "sent_at", "size") > 0
-    # the robot phase is what precedes the first valid reply: a robot message after the human
-    # conversation (a survey prompt, say) must not move the start of the human phase
+    # Without a transfer time the human phase is placed by message order (SPEC §5.2 orders by
+    # session, sent_at, message_id), not by timestamps, so same-second messages fall on the right side.
+    # The robot phase is what precedes the first valid reply: a robot message after the human
+    # conversation (a survey prompt, say) does not move the start of the human phase.
     sid = m["sid"].to_numpy()
-    first_reply = derived["first_reply_at"].to_numpy()[sid]
+    row = np.arange(len(m))
     sent = m["sent_at"].to_numpy()
-    robot = (m["sender_role"] == "robot").to_numpy(dtype=bool, na_value=False) & ~(sent > first_reply)
-    derived["last_robot_at"] = _per_session(m, robot, "sent_at", "max")
+    first_reply_row = pd.Series(row[is_reply]).groupby(sid[is_reply]).min().reindex(range(n)).to_numpy(dtype=float)
+    before_reply = ~(row > np.nan_to_num(first_reply_row[sid], nan=np.inf))
+    robot = (m["sender_role"] == "robot").to_numpy(dtype=bool, na_value=False) & before_reply
+    last_robot_row = pd.Series(row[robot]).groupby(sid[robot]).max().reindex(range(n)).to_numpy(dtype=float)
     buyer = (m["sender_role"] == "buyer").to_numpy(dtype=bool, na_value=False)
-    derived["first_buyer_after_robot_at"] = _per_session(m, buyer & (sent > derived["last_robot_at"].to_numpy()[sid]), "sent_at", "min")
+    after_robot = buyer & (row > np.nan_to_num(last_robot_row[sid], nan=np.inf))
+    first_buyer_row = pd.Series(row[after_robot]).groupby(sid[after_robot]).min().reindex(range(n)).to_numpy(dtype=float)
+    first_row = pd.Series(row).groupby(sid).min().reindex(range(n)).to_numpy(dtype=float)
+    has_robot = ~np.isnan(last_robot_row)
+    # no robot: the whole session; after the robot: the next buyer message, else the first reply
+    start_row = np.where(has_robot, np.where(np.isnan(first_buyer_row), first_reply_row, first_buyer_row), first_row)
+    derived["human_start_row"] = start_row
+    derived["last_robot_at"] = _per_session(m, robot, "sent_at", "max")
+    safe = np.nan_to_num(start_row, nan=0).astype("int64")
+    derived["derived_start_at"] = pd.Series(sent[safe] if len(m) else sent[:0], dtype="datetime64[ns]").where(~np.isnan(start_row))
     derived.index = pd.Index(sid_session.to_numpy(), name="session_id")
 
     if ctx.shop.has("im_sessions"):
@@ -132,10 +145,7 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         s["agent_id"] = s["agent_id"].fillna(s["agent_id_msg"])
     s["has_valid_reply"] = s["has_valid_reply"].fillna(False).astype(bool)
     no_robot = s["last_robot_at"].isna()
-    # no buyer message after the robot: the human phase starts with the agent's first reply
-    after_robot = s["first_buyer_after_robot_at"].fillna(s["first_reply_at"])
-    derived_start = s["started_at"].where(no_robot, after_robot)
-    s["human_start_at"] = s["transferred_at"].fillna(derived_start)
+    s["human_start_at"] = s["transferred_at"].fillna(s["started_at"].where(no_robot, s["derived_start_at"]))
     # SPEC §5.2: pure robot = no agent message and no transfer (robot_assist alone does not make a human session)
     s["is_human"] = s["transferred_at"].notna() | s["has_agent_message"].fillna(False).astype(bool)
     position_of_sid = s.index.get_indexer(derived.index)  # one look-up per session, not per message
@@ -144,10 +154,12 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
 
 def _phase_messages(m: pd.DataFrame, s: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
     """Buyer and valid-reply messages inside the human phase of human sessions."""
-    start = s["human_start_at"].to_numpy()[pos]
     human = s["is_human"].to_numpy(dtype=bool)[pos]
-    role = m["sender_role"]
-    keep = human & (m["sent_at"].to_numpy() >= start) & role.isin(("buyer", *VALID_REPLY)).to_numpy(dtype=bool)
+    transferred = s["transferred_at"].to_numpy()[pos]
+    by_time = m["sent_at"].to_numpy() >= transferred  # a known transfer time places the phase by time
+    by_order = np.arange(len(m)) >= s["human_start_row"].to_numpy(dtype=float)[pos]  # else by message order
+    in_phase = np.where(~np.isnat(transferred), by_time, by_order)
+    keep = human & in_phase & m["sender_role"].isin(("buyer", *VALID_REPLY)).to_numpy(dtype=bool)
     out = m[keep].reset_index(drop=True)
     out["session_pos"] = pos[keep]
     out["is_reply"] = out["sender_role"].isin(VALID_REPLY).to_numpy(dtype=bool)
