@@ -87,6 +87,19 @@ def _per_session(m: pd.DataFrame, mask: np.ndarray, column: str, how: str) -> pd
     return m.loc[mask, column].groupby(m.loc[mask, "sid"].to_numpy(), sort=False).agg(how)
 
 
+def _row_per_session(sid: np.ndarray, mask: np.ndarray, how: str, n: int) -> np.ndarray:
+    """First (``min``) or last (``max``) message row of each session among ``mask`` (NaN where none)."""
+    rows = np.flatnonzero(mask)
+    return pd.Series(rows).groupby(sid[mask]).agg(how).reindex(range(n)).to_numpy(dtype=float)
+
+
+def _time_at(sent: np.ndarray, rows: np.ndarray) -> pd.Series:
+    """``sent_at`` of the given message rows (NaT where the row is NaN)."""
+    safe = np.nan_to_num(rows, nan=0).astype("int64")
+    times = pd.Series(sent[safe] if len(sent) else sent[:0], dtype="datetime64[ns]")
+    return times.where(~np.isnan(rows))
+
+
 def _sessions(ctx: Context, m: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Sessions (index ``session_id``) from im_sessions where given, completed or derived from the
     message log; plus, for every message, the row position of its session."""
@@ -101,8 +114,6 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
         derived["buyer_id_msg"] = _per_session(m, everything, "buyer_id", "first")
     if "agent_id" in m:
         derived["agent_id_msg"] = _per_session(m, is_reply, "agent_id", "first")
-    derived["first_reply_at"] = _per_session(m, is_reply, "sent_at", "min")
-    derived["has_valid_reply"] = derived["first_reply_at"].notna()
     is_agent = (m["sender_role"] == "agent").to_numpy(dtype=bool, na_value=False)
     derived["has_agent_message"] = _per_session(m, is_agent, "sent_at", "size") > 0
     # Without a transfer time the human phase is placed by message order (SPEC §5.2 orders by
@@ -112,21 +123,20 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     sid = m["sid"].to_numpy()
     row = np.arange(len(m))
     sent = m["sent_at"].to_numpy()
-    first_reply_row = pd.Series(row[is_reply]).groupby(sid[is_reply]).min().reindex(range(n)).to_numpy(dtype=float)
-    before_reply = ~(row > np.nan_to_num(first_reply_row[sid], nan=np.inf))
-    robot = (m["sender_role"] == "robot").to_numpy(dtype=bool, na_value=False) & before_reply
-    last_robot_row = pd.Series(row[robot]).groupby(sid[robot]).max().reindex(range(n)).to_numpy(dtype=float)
+    first_reply_row = _row_per_session(sid, is_reply, "min", n)
+    robot = (m["sender_role"] == "robot").to_numpy(dtype=bool, na_value=False) & ~(row > np.nan_to_num(first_reply_row[sid], nan=np.inf))
+    last_robot_row = _row_per_session(sid, robot, "max", n)
     buyer = (m["sender_role"] == "buyer").to_numpy(dtype=bool, na_value=False)
-    after_robot = buyer & (row > np.nan_to_num(last_robot_row[sid], nan=np.inf))
-    first_buyer_row = pd.Series(row[after_robot]).groupby(sid[after_robot]).min().reindex(range(n)).to_numpy(dtype=float)
-    first_row = pd.Series(row).groupby(sid).min().reindex(range(n)).to_numpy(dtype=float)
+    first_buyer_row = _row_per_session(sid, buyer & (row > np.nan_to_num(last_robot_row[sid], nan=np.inf)), "min", n)
     has_robot = ~np.isnan(last_robot_row)
     # no robot: the whole session; after the robot: the next buyer message, else the first reply
-    start_row = np.where(has_robot, np.where(np.isnan(first_buyer_row), first_reply_row, first_buyer_row), first_row)
+    start_row = np.where(has_robot, np.where(np.isnan(first_buyer_row), first_reply_row, first_buyer_row),
+                         _row_per_session(sid, everything, "min", n))
+    derived["first_reply_at"] = _time_at(sent, first_reply_row)
+    derived["has_valid_reply"] = derived["first_reply_at"].notna()
+    derived["has_robot_phase"] = has_robot
     derived["human_start_row"] = start_row
-    derived["last_robot_at"] = _per_session(m, robot, "sent_at", "max")
-    safe = np.nan_to_num(start_row, nan=0).astype("int64")
-    derived["derived_start_at"] = pd.Series(sent[safe] if len(m) else sent[:0], dtype="datetime64[ns]").where(~np.isnan(start_row))
+    derived["derived_start_at"] = _time_at(sent, start_row)
     derived.index = pd.Index(sid_session.to_numpy(), name="session_id")
 
     if ctx.shop.has("im_sessions"):
@@ -144,7 +154,7 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     if "agent_id_msg" in s:
         s["agent_id"] = s["agent_id"].fillna(s["agent_id_msg"])
     s["has_valid_reply"] = s["has_valid_reply"].fillna(False).astype(bool)
-    no_robot = s["last_robot_at"].isna()
+    no_robot = ~s["has_robot_phase"].fillna(False).astype(bool)
     s["human_start_at"] = s["transferred_at"].fillna(s["started_at"].where(no_robot, s["derived_start_at"]))
     # SPEC §5.2: pure robot = no agent message and no transfer (robot_assist alone does not make a human session)
     s["is_human"] = s["transferred_at"].notna() | s["has_agent_message"].fillna(False).astype(bool)
