@@ -255,7 +255,7 @@ def test_w3_logistics_return_1_of_4212():
 
 
 # ---------------------------------------------------------------- 平台求助率
-def test_platform_help_rate_escalations_after_seeking_the_merchant():
+def test_platform_help_rate_escalations_are_arbitrations_or_complaints_after_a_human_session():
     o = orders(["O1", "O2", "O3", "O4"], buyer_id=None) + [{"order_id": "O5", "paid_at": "2026-09-10 10:00:00", "buyer_id": "B5"}]
     tickets = [
         {"after_sale_id": "A1", "order_id": "O1", "type": "refund_only", "reason": "质量问题", "applied_at": "2026-09-11 10:00:00", "arbitration_status": "仲裁中"},
@@ -263,17 +263,17 @@ def test_platform_help_rate_escalations_after_seeking_the_merchant():
         {"after_sale_id": "A3", "order_id": "O3", "type": "refund_only", "reason": "质量问题", "applied_at": "2026-09-11 10:00:00", "arbitration_status": None},
     ]
     complaints = [
-        {"complaint_id": "C2", "order_id": "O2", "created_at": "2026-09-12 10:00:00", "kind": "平台求助"},  # after seeking → escalated
-        {"complaint_id": "C3", "order_id": "O3", "created_at": "2026-09-10 12:00:00", "kind": "投诉"},  # before seeking → not an escalation
+        {"complaint_id": "C2", "order_id": "O2", "created_at": "2026-09-12 10:00:00", "kind": "平台求助"},  # after a ticket only → not 升级
+        {"complaint_id": "C3", "order_id": "O3", "created_at": "2026-09-10 12:00:00", "kind": "投诉"},  # before seeking → not 升级
         {"complaint_id": "C4", "order_id": "O4", "created_at": "2026-09-12 10:00:00", "kind": "投诉"},  # never sought the merchant
-        {"complaint_id": "C5", "order_id": "O5", "created_at": "2026-09-13 10:00:00", "kind": "投诉"},  # sought via 飞鸽
+        {"complaint_id": "C5", "order_id": "O5", "created_at": "2026-09-13 10:00:00", "kind": "投诉"},  # after a human 飞鸽 session on O5 → 升级
     ]
     msgs = im_messages("S5", "2026-09-12", [("10:00:00", "buyer"), ("10:00:20", "agent")], buyer_id="B5", agent_id="A1")
     sessions = [session_row("S5", buyer_id="B5", started_at="2026-09-12 10:00:00", transferred_at="2026-09-12 10:00:00")]
     r = run26("service.platform_help_rate", make_shop(orders=o, after_sales=tickets, complaints=complaints, im_messages=msgs, im_sessions=sessions))
     d = r.detail.set_index("order_id")
-    assert (r.numerator, r.denominator) == (3, 4)  # O1 arbitration, O2 complaint, O5 complaint after its 飞鸽 session
-    assert d["escalation"].fillna("-").to_dict() == {"O1": "arbitration", "O2": "complaint", "O3": "-", "O5": "complaint"}
+    assert (r.numerator, r.denominator) == (2, 4)  # O1 arbitration, O5 complaint after its 飞鸽 session
+    assert d["escalation"].fillna("-").to_dict() == {"O1": "arbitration", "O2": "-", "O3": "-", "O5": "complaint"}
     assert d.loc["O5", "via"] == "im" and d.loc["O1", "via"] == "after_sales"
 
 

@@ -1,6 +1,11 @@
 """The 2026 official indicators (profile ``douyin_2026``, 2026-07-14 revision; SPEC §5.3, domain-rules §1.3).
 
-Window ``[D − 30 00:00, D 00:00)``. Every number comes from the profile's ``official`` section; each
+Window ``[D − 30 00:00, D 00:00)``. Orders are 有效支付订单 in **every** order-based indicator
+(rule §2.1.2, domain-rules §1.1): the reviews, returns, pickups, waybills, tickets and help
+requests of an order the orders export marks as not 有效支付 (:func:`non_effective_orders`: a gift
+order, every line a gift) are left out; rows whose order is not in the orders export are kept.
+差行为扣分 still counts penalties on every order (``scoring.adjustments``); the 飞鸽 session
+indicators are not order-based. Every number comes from the profile's ``official`` section; each
 result carries its row-level ``detail`` (``passed`` + ``reason``) and, in ``extra``, the column the
 drill-down and forecast read (``value_column``, ``anchor``) and the 80-point floor's bad count.
 
@@ -15,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..fastops import isin, lookup
 from .base import Context, IndicatorResult, indicator
 from .facts import deliveries, hours, orders, tickets
 from .im_model import BusinessHours, _clock_seconds, im_frames, timed_rounds
@@ -39,13 +45,35 @@ def night_clock(ts: pd.Series, start: str, end: str) -> pd.Series:
     return ts.where(~night, moved)
 
 
+def non_effective_orders(ctx: Context) -> pd.Index:
+    """Orders the orders export tells are not 有效支付订单: gift orders (every line ``is_gift``).
+
+    福袋/低价/秒退/异常订单 cannot be told from the exports (订单类型 and 订单状态 name none of them),
+    and an order missing from the orders export cannot be told to be a gift, so it is not listed.
+    """
+
+    def build():
+        if not ctx.shop.has("orders"):
+            return pd.Index([], dtype="object")
+        o = orders(ctx)
+        return o.index[o["is_gift"].to_numpy(dtype=bool)] if "is_gift" in o else o.index[:0]
+
+    return ctx.cached("official.non_effective_orders", build)
+
+
+def _effective(ctx: Context, order_ids) -> np.ndarray:
+    """True where the order is not known to be a non-有效支付 order (orders unknown to the export are kept)."""
+    excluded = non_effective_orders(ctx)
+    if len(excluded) == 0:
+        return np.ones(len(order_ids), dtype=bool)
+    return ~isin(pd.Series(order_ids) if not isinstance(order_ids, (pd.Series, pd.Index)) else order_ids, excluded)
+
+
 def effective_paid_orders(ctx: Context) -> pd.DataFrame:
-    """有效支付订单: distinct non-gift orders paid in the window (福袋/低价/秒退 cannot be told apart)."""
+    """有效支付订单: distinct orders paid in the window, less :func:`non_effective_orders` (gift orders)."""
     o = orders(ctx)
     o = o[ctx.in_window(o["paid_at"])]
-    if "is_gift" in o:
-        o = o[~o["is_gift"].fillna(False).astype(bool)]
-    return o
+    return o[_effective(ctx, o.index)]
 
 
 def first_tickets(ctx: Context) -> pd.DataFrame:
@@ -61,8 +89,9 @@ def first_tickets(ctx: Context) -> pd.DataFrame:
 
 
 def _signed_orders(ctx: Context) -> pd.DataFrame:
+    """Orders whose last waybill was signed in the window: virtual and non-有效支付 (gift) orders left out."""
     d = deliveries(ctx)
-    return d[ctx.in_window(d["signed_at"]) & ~d["is_virtual"]]
+    return d[(ctx.in_window(d["signed_at"]) & ~d["is_virtual"]).to_numpy(dtype=bool) & _effective(ctx, d.index)]
 
 
 def _penalty_orders(ctx: Context, kinds: list) -> pd.Index:
@@ -103,7 +132,7 @@ def _first_reason_rate(ctx: Context, key: str, cohort: pd.DataFrame, section: st
 # ---------------------------------------------------------------- 商品体验
 @indicator("product.avg_rating", "商品综合评分", "score", ("shipments", "reviews"), rulesets=RS)
 def avg_rating(ctx: Context) -> IndicatorResult:
-    """Σ product_score ÷ orders signed in the window that have a product score (first review of the order, created before D)."""
+    """Σ product_score ÷ orders signed in the window that have a product score (first review of the order, created before D); gift orders left out."""
     signed = _signed_orders(ctx)[["signed_at"]]
     r = ctx.table("reviews")
     r = r[(r["created_at"] < ctx.end) & r["product_score"].notna()].sort_values("created_at", kind="stable")
@@ -120,7 +149,7 @@ def avg_rating(ctx: Context) -> IndicatorResult:
 
 @indicator("product.quality_return_rate", "商品品质退货率", "ratio", ("shipments", "after_sales"), rulesets=RS)
 def quality_return_rate(ctx: Context) -> IndicatorResult:
-    """Orders signed in the window whose first after-sales reason (first ticket applied) is a quality reason ÷ orders signed."""
+    """Orders signed in the window whose first after-sales reason (first ticket applied) is a quality reason ÷ orders signed (gift orders left out)."""
     return _first_reason_rate(ctx, "product.quality_return_rate", _signed_orders(ctx)[["signed_at"]], "quality_return", "signed_at")
 
 
@@ -138,12 +167,12 @@ def _pickup_scores(ctx: Context, h: pd.Series) -> tuple[np.ndarray, np.ndarray, 
 
 @indicator("logistics.pickup_score_avg", "揽收时长平均得分", "score", ("orders", "shipments"), rulesets=RS)
 def pickup_score_avg(ctx: Context) -> IndicatorResult:
-    """Mean per-order score (50..100 from the hours→score table) over orders picked up in the window; orders paid 18:00–06:00 start at 06:00."""
+    """Mean per-order score (50..100 from the hours→score table) over orders picked up in the window (gift orders left out); orders paid 18:00–06:00 start at 06:00."""
     d = deliveries(ctx)
     keep = ctx.in_window(d["picked_up_at"]) & d["paid_at"].notna() & ~d["is_virtual"]
     if ctx.param("official.pickup.exclude_presale"):
         keep &= ~d["is_presale"]
-    d = d[keep][["paid_at", "picked_up_at"]].copy()
+    d = d[keep.to_numpy(dtype=bool) & _effective(ctx, d.index)][["paid_at", "picked_up_at"]].copy()
     d["clock_start_at"] = night_clock(d["paid_at"], ctx.param("official.pickup.night_start"), ctx.param("official.pickup.night_end"))
     d["pickup_hours"] = hours(d["picked_up_at"] - d["clock_start_at"]).clip(lower=0.0)
     score, band, best = _pickup_scores(ctx, d["pickup_hours"])
@@ -161,7 +190,7 @@ def pickup_score_avg(ctx: Context) -> IndicatorResult:
 
 @indicator("logistics.waybill_on_time_rate", "运单配送时效达成率", "ratio", ("shipments",), rulesets=RS)
 def waybill_on_time_rate(ctx: Context) -> IndicatorResult:
-    """Waybills due in the window (promised_delivery_at) signed by their deadline ÷ waybills due (waybill level)."""
+    """Waybills due in the window (promised_delivery_at) signed by their deadline ÷ waybills due (waybill level; waybills of gift orders left out)."""
     s = ctx.table("shipments")
     if "promised_delivery_at" not in s:
         return IndicatorResult("logistics.waybill_on_time_rate", None, None, None, "ratio", pd.DataFrame(), "no promised_delivery_at data")
@@ -169,6 +198,7 @@ def waybill_on_time_rate(ctx: Context) -> IndicatorResult:
     w = s[ctx.in_window(s["promised_delivery_at"])][cols].copy()
     if ctx.shop.has("orders"):
         w = w[~w["order_id"].map(orders(ctx)["is_virtual"]).fillna(False).astype(bool)]
+        w = w[_effective(ctx, w["order_id"])]
     signed = w["signed_at"] if "signed_at" in w else pd.Series(pd.NaT, index=w.index)
     signed = signed.where(signed < ctx.end)
     on_time = (signed <= w["promised_delivery_at"]).fillna(False).to_numpy(dtype=bool)
@@ -189,10 +219,11 @@ def logistics_return_rate(ctx: Context) -> IndicatorResult:
 # ---------------------------------------------------------------- 服务体验
 @indicator("service.aftersale_review_hours_avg", "售后平均审核时长", "hours", ("after_sales",), rulesets=RS)
 def aftersale_review_hours_avg(ctx: Context) -> IndicatorResult:
-    """Mean review hours over refund-succeeded tickets in the window: 已发货仅退款 apply→agree/refund, 退货退款 apply→agree; 23:00–08:00 starts at 08:00."""
+    """Mean review hours over refund-succeeded tickets in the window (tickets of gift orders left out): 已发货仅退款 apply→agree/refund, 退货退款 apply→agree; 23:00–08:00 starts at 08:00."""
     t = tickets(ctx)
     refund_only = (t["type"] == "refund_only") & t["shipped_before_apply"]
-    t = t[ctx.in_window(t["refunded_at"]) & (refund_only | (t["type"] == "return_refund"))].copy()
+    keep = ctx.in_window(t["refunded_at"]) & (refund_only | (t["type"] == "return_refund"))
+    t = t[keep.to_numpy(dtype=bool) & _effective(ctx, t["order_id"])].copy()
     agree_return = t["agreed_at"].fillna(t["return_shipped_at"] if "return_shipped_at" in t else pd.NaT).fillna(t["refunded_at"])
     agree_refund = t[["agreed_at", "refunded_at"]].min(axis=1)
     t["reviewed_at"] = agree_refund.where(t["type"] == "refund_only", agree_return)
@@ -243,27 +274,41 @@ def im_dissatisfaction_rate(ctx: Context) -> IndicatorResult:
     return _bad_rate("service.im_dissatisfaction_rate", pd.Series(bad, index=s.index), s[cols].rename_axis("session_id").reset_index(), reason, "started_at")
 
 
+SEEK_COLUMNS = ["order_id", "sought_at", "via"]
+
+
 def _seeks(ctx: Context) -> pd.DataFrame:
-    """(order_id, sought_at, via) of every time an order sought the merchant in the window."""
+    """(order_id, sought_at, via) of every time an order sought the merchant in the window (求助商家):
+    an after-sales ticket applied (``after_sales``) or a human 飞鸽 session started (``im``).
+    Gift orders are left out; orders unknown to the orders export are kept."""
     parts = []
     if ctx.shop.has("after_sales"):
         t = tickets(ctx)
         t = t[ctx.in_window(t["applied_at"])]
         parts.append(pd.DataFrame({"order_id": t["order_id"].to_numpy(), "sought_at": t["applied_at"].to_numpy(), "via": "after_sales"}))
-    if ctx.shop.has("im_messages") and ctx.shop.has("orders") and "buyer_id" in ctx.table("orders"):
+    if _sessions_matchable(ctx):
         parts.append(_session_seeks(ctx))
     parts = [p for p in parts if len(p)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["order_id", "sought_at", "via"])
+    if not parts:
+        return pd.DataFrame({"order_id": pd.Series(dtype="object"), "sought_at": pd.Series(dtype="datetime64[ns]"), "via": pd.Series(dtype="object")})
+    seeks = pd.concat(parts, ignore_index=True)
+    return seeks[_effective(ctx, seeks["order_id"])].reset_index(drop=True)
+
+
+def _sessions_matchable(ctx: Context) -> bool:
+    """Human 飞鸽 sessions can be matched to orders (a messages export and ``buyer_id`` on the orders)."""
+    return ctx.shop.has("im_messages") and ctx.shop.has("orders") and "buyer_id" in ctx.table("orders")
 
 
 def _session_seeks(ctx: Context) -> pd.DataFrame:
-    """Human sessions in the window matched to the buyer's latest order paid within the look-back before it."""
+    """Human sessions in the window matched to the buyer's latest order paid within the look-back before it
+    (any order: a session whose latest order is a gift order is a help request on a gift order)."""
     s = im_frames(ctx).sessions
     s = s[s["is_human"] & ctx.in_window(s["started_at"]) & s["buyer_id"].notna()]
     o = orders(ctx)
     o = o[o["buyer_id"].notna()].reset_index()[["order_id", "buyer_id", "paid_at"]].dropna(subset=["paid_at"])
     if s.empty or o.empty:
-        return pd.DataFrame(columns=["order_id", "sought_at", "via"])
+        return pd.DataFrame(columns=SEEK_COLUMNS)
     left = pd.DataFrame({"buyer_id": s["buyer_id"].astype("string"), "sought_at": s["started_at"]}).reset_index(drop=True).sort_values("sought_at")
     right = o.assign(buyer_id=o["buyer_id"].astype("string")).sort_values("paid_at")
     tol = pd.Timedelta(days=ctx.param("official.help.session_order_lookback_days"))
@@ -272,17 +317,25 @@ def _session_seeks(ctx: Context) -> pd.DataFrame:
     return pd.DataFrame({"order_id": hit["order_id"].to_numpy(), "sought_at": hit["sought_at"].to_numpy(), "via": "im"})
 
 
-def _escalations(ctx: Context, first: pd.Series) -> pd.Series:
-    """order_id → how it was escalated ('arbitration' / 'complaint'), for orders in ``first`` (first seek time)."""
+def _escalations(ctx: Context, seeks: pd.DataFrame, first: pd.Series) -> pd.Series:
+    """order_id → how it was escalated (升级求助平台), for the orders of ``first`` (those that sought the merchant).
+
+    ``arbitration``: a ticket applied in the window went to 售后仲裁. ``complaint``: a complaint (or
+    platform consultation) created before D at or after the start of a human 飞鸽 session matched to
+    the order — 「消费者咨询商家人工客服后因同一诉求咨询平台客服、向平台投诉」. A complaint that only
+    follows an after-sales ticket, or that precedes every human session of the order, is not 升级.
+    """
     out = pd.Series(pd.NA, index=first.index, dtype="object")
     if ctx.shop.has("complaints"):
+        im = seeks[seeks["via"].eq("im")]
+        consulted = im.groupby("order_id", sort=False)["sought_at"].min().astype("datetime64[ns]")
         c = ctx.table("complaints")
         kinds = ctx.param("official.help.escalation_kinds") or []
         if kinds and "kind" in c:
             c = c[c["kind"].isin(kinds)]
-        c = c[c["order_id"].isin(first.index) & (c["created_at"] < ctx.end)]
-        c = c[(c["created_at"] >= c["order_id"].map(first)).to_numpy(dtype=bool)]
-        out[out.index.isin(c["order_id"])] = "complaint"
+        c = c[(c["created_at"] < ctx.end).to_numpy(dtype=bool)]
+        after_human = (c["created_at"] >= lookup(c["order_id"], consulted)).fillna(False).to_numpy(dtype=bool)
+        out[out.index.isin(c["order_id"][after_human])] = "complaint"
     if ctx.shop.has("after_sales") and "arbitration_status" in ctx.table("after_sales"):
         t = tickets(ctx)
         status = t["arbitration_status"].astype("string")
@@ -294,7 +347,8 @@ def _escalations(ctx: Context, first: pd.Series) -> pd.Series:
 
 @indicator("service.platform_help_rate", "平台求助率", "ratio", (), rulesets=RS)
 def platform_help_rate(ctx: Context) -> IndicatorResult:
-    """Orders that sought the merchant in the window (after-sales ticket, or human IM session matched by buyer) and escalated (arbitration or complaint) ÷ those orders."""
+    """Orders that sought the merchant in the window (after-sales ticket, or human IM session matched by buyer) and escalated
+    (arbitration, or a complaint after a human IM session on the order) ÷ those orders; gift orders left out."""
     if not (ctx.shop.has("after_sales") or ctx.shop.has("im_messages")):
         return IndicatorResult("service.platform_help_rate", None, None, None, "ratio", pd.DataFrame(), "no after_sales data")
     if not ctx.shop.has("complaints"):  # escalations cannot be seen: a missing export must not read as 0 %
@@ -304,8 +358,9 @@ def platform_help_rate(ctx: Context) -> IndicatorResult:
     first = flags["sought_at"].min()
     a, i = flags["a"].any().to_numpy(dtype=bool), flags["i"].any().to_numpy(dtype=bool)
     via = pd.Series(np.select([a & i, a], ["after_sales+im", "after_sales"], "im"), index=first.index)
-    esc = _escalations(ctx, first)
+    esc = _escalations(ctx, seeks, first)
     hit = esc.notna().to_numpy(dtype=bool)
     detail = pd.DataFrame({"order_id": first.index, "first_sought_at": first.to_numpy(), "via": via.reindex(first.index).to_numpy(), "escalation": esc.astype("string").to_numpy()})
     reason = np.where(hit, "escalated_" + esc.fillna("").astype(str).to_numpy(), "not_escalated")
-    return _bad_rate("service.platform_help_rate", pd.Series(hit), detail, reason, "first_sought_at")
+    # without 飞鸽 sessions matched to orders only arbitrations can be seen: the value is a lower bound
+    return _bad_rate("service.platform_help_rate", pd.Series(hit), detail, reason, "first_sought_at", complaints_matchable=_sessions_matchable(ctx))
