@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from .arguments import as_of_arg, shop_id_arg, window_days_arg
 from .loading import LoadError
 from .shop import list_shops, load_shop
 
@@ -30,20 +31,13 @@ def command(name: str):
     return wrap
 
 
-def parse_date(text: str) -> pd.Timestamp:
-    try:
-        return pd.Timestamp(pd.to_datetime(text, format="%Y-%m-%d"))
-    except (ValueError, TypeError) as exc:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date in YYYY-MM-DD form") from exc
-
-
 def _print_json(obj) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
 @command("validate")
 def cmd_validate(args) -> int:
-    shops = [args.shop] if args.shop else list_shops(args.data_root)
+    shops = [args.shop] if args.shop is not None else list_shops(args.data_root)
     out, fatal = {}, False
     for shop_id in shops:
         try:
@@ -104,15 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="load every export and print the data-quality report")
     v.add_argument("data_root")
-    v.add_argument("--shop", help="one shop folder under DATA_ROOT (default: all)")
+    v.add_argument("--shop", type=shop_id_arg, help="one shop folder under DATA_ROOT (default: all)")
     v.add_argument("--json", action="store_true", help="machine-readable output")
 
     m = sub.add_parser("metrics", help="every indicator and score for one shop")
     m.add_argument("data_root")
-    m.add_argument("--shop", required=True)
-    m.add_argument("--as-of", type=parse_date, help="report date D (default: the day after the latest timestamp)")
+    m.add_argument("--shop", required=True, type=shop_id_arg)
+    m.add_argument("--as-of", type=as_of_arg, help="report date D (default: the day after the latest timestamp)")
     m.add_argument("--profile", help="rule profile name or path to a .yaml copy (default: shop.yaml's, else douyin_2022)")
-    m.add_argument("--window-days", type=int, help="override the profile's window length")
+    m.add_argument("--window-days", type=window_days_arg, help="override the profile's window length (1–3660 days)")
     m.add_argument("--json", action="store_true", help="print the SPEC §8 JSON object")
 
     from .batch.cli import add_batch_commands  # render, batch, demo (their heavy imports load lazily)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cache
@@ -34,6 +33,8 @@ import pandas as pd
 import yaml
 
 from . import plots
+from .arguments import MAX_WINDOW_DAYS, parse_as_of
+from .escaping import md_text
 from .loading import LoadError, parse_table
 from .metrics import Context, IndicatorResult, compute
 from .metrics.base import REGISTRY
@@ -46,7 +47,6 @@ from .shop import ShopData, shop_folder
 from .validation import validate_tables
 
 HIDDEN_COLUMNS = PII_COLUMNS | {"content"}  # buyer identifiers and free text never shown in notebook tables
-MAX_WINDOW_DAYS = 3660
 
 
 # ================================================================ parameters
@@ -81,7 +81,7 @@ def _check_as_of(value, errors: list[str]) -> pd.Timestamp | None:
         errors.append(f"as_of: expected a date 'YYYY-MM-DD' or '' (default), got {type(value).__name__} {value!r}")
         return None
     try:
-        return pd.Timestamp(dt.datetime.strptime(value.strip(), "%Y-%m-%d"))
+        return parse_as_of(value)
     except ValueError:
         errors.append(f"as_of: '{value}' is not a date in YYYY-MM-DD form (or '' for the day after the latest data)")
         return None
@@ -209,9 +209,11 @@ _REPORTS: dict[tuple, ShopReport] = {}
 _STATS = {"shop_hits": 0, "shop_misses": 0, "report_hits": 0, "report_misses": 0}
 
 
-def _fingerprint(folder: Path) -> tuple:
-    """Name, size and modification time of every file in the shop folder: any edit changes the key."""
-    return tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file()))
+def _fingerprint(folder: Path) -> str:
+    """The content of every file in the shop folder (the batch cache's key): any edit changes it."""
+    from .batch.cache import fingerprint
+
+    return fingerprint(folder)
 
 
 def _load_uncached(data_dir: Path, shop_id: str) -> ShopData:
@@ -436,23 +438,26 @@ def indicator_table(rep: ShopReport, keys: list[str] | None = None) -> pd.DataFr
 
 
 def header(rep: ShopReport) -> None:
-    """Shop, as-of date, window, profile (with its source and overrides) and the files read."""
+    """Shop, as-of date, window, profile (with its source and overrides) and the files read.
+
+    Names from the data (shop name and id, file names, profile texts) are escaped (:func:`md_text`)."""
     ctx, shop = rep.ctx, rep.shop
     name = shop.config.get("name") or shop.shop_id
-    overrides = ", ".join(getattr(ctx.profile, "overridden", []) or []) or "无 none"
-    files = ", ".join(f"{f['file']} → {f['table']} ({f['rows']})" for f in shop.files)
+    overrides = ", ".join(md_text(o) for o in getattr(ctx.profile, "overridden", []) or []) or "无 none"
+    files = ", ".join(f"{md_text(f['file'])} → {f['table']} ({f['rows']})" for f in shop.files)
     lines = [
-        f"### {name} (`{shop.shop_id}`)",
+        f"### {md_text(name)} ({md_text(shop.shop_id)})",
         f"- 统计截至 as of: **{ctx.as_of:%Y-%m-%d}** (data up to {ctx.as_of:%Y-%m-%d} 00:00, T+1)",
         f"- 窗口 window: **{ctx.window_days}** 天 days, [{ctx.start:%Y-%m-%d}, {ctx.end:%Y-%m-%d})",
-        f"- 规则 profile: **{ctx.profile.get('name')}** — {ctx.profile.get('title', '')} (`{ctx.profile.source}`); overrides: {overrides}",
+        f"- 规则 profile: **{md_text(ctx.profile.get('name'))}** — {md_text(ctx.profile.get('title', ''))} ({md_text(ctx.profile.source)}); "
+        f"overrides: {overrides}",
         f"- 文件 files: {files}",
     ]
     if shop.ignored:
-        lines.append("- 未识别 ignored files: " + ", ".join(f["file"] for f in shop.ignored))
+        lines.append("- 未识别 ignored files: " + ", ".join(md_text(f["file"]) for f in shop.ignored))
     card = rep.scorecard
     if card is not None and getattr(card, "assumptions", None):
-        lines.append("- 假设 assumptions: " + "; ".join(str(a) for a in card.assumptions))
+        lines.append("- 假设 assumptions: " + "; ".join(md_text(a) for a in card.assumptions))
     _display(_md("\n".join(lines)))
 
 
@@ -849,7 +854,7 @@ def show_scorecard(rep: ShopReport) -> None:
             _display(frame)
     if card.assumptions:
         _display(_md("**假设 assumptions** (documented defaults where the platform publishes no number):\n\n"
-                     + "\n".join(f"- {a}" for a in card.assumptions)))
+                     + "\n".join(f"- {md_text(a)}" for a in card.assumptions)))
 
 
 def consequences_table(rep: ShopReport) -> pd.DataFrame:
@@ -869,7 +874,7 @@ def show_consequences(rep: ShopReport, section: str | None = None) -> None:
         _display(_md("_本规则没有门槛线 no threshold lines in this profile._"))
         return
     unmet = table[table["met"].eq(False)]
-    summary = "全部达到 all lines met" if unmet.empty else "未达到 below: " + ", ".join(str(z) for z in unmet["zh"])
+    summary = "全部达到 all lines met" if unmet.empty else "未达到 below: " + ", ".join(md_text(z) for z in unmet["zh"])
     _display(_md(f"**{summary}**"))
     _display(table)
 
@@ -1029,24 +1034,13 @@ def rows_of(result: IndicatorResult, columns: list[str] | None = None) -> pd.Dat
 
 # ================================================================ HTML for managers
 def to_html(ipynb_path, html_path) -> Path:
-    """Export an executed notebook to a single HTML file with the code hidden (outputs and narrative only).
-
-    The parameters cells are dropped as well; the file is written atomically.
-    """
+    """Export an executed notebook to a single HTML file with the code hidden (outputs and narrative only),
+    exactly as the batch does (:func:`shopscore_nb.batch.render.to_html`)."""
     import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    from .batch.render import to_html as export
 
     html_path = Path(html_path)
-    nb = nbformat.read(str(ipynb_path), as_version=4)
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True)
-    remover = TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters", "remove-cell"}, enabled=True)
-    exporter.register_preprocessor(remover, enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
     html_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{html_path.name}.", dir=html_path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(body)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, html_path)
+    export(nbformat.read(str(ipynb_path), as_version=4), html_path)
     return html_path

@@ -61,6 +61,7 @@ def _apply_rc(name: str) -> None:
     rc["font.family"] = ["sans-serif"]
     rc["font.sans-serif"] = [name, *FALLBACK_FONTS, *[f for f in rc["font.sans-serif"] if f not in (name, *FALLBACK_FONTS)]]
     rc["axes.unicode_minus"] = False
+    rc["text.parse_math"] = False  # agent and product names are text: a "$" must never start mathtext
 
 
 def set_theme() -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..arguments import as_of_arg, shop_id_arg, window_days_arg
+
 
 def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
@@ -19,11 +21,18 @@ def _common(p, many: bool) -> None:
     p.add_argument("--notebooks", nargs="+", help="notebook names (default: all), e.g. 00_overview 04_customer_service")
     p.add_argument("--as-of", default="", type=_as_of_text, help="report date YYYY-MM-DD (default: each shop's latest day + 1)")
     p.add_argument("--profile", default="", help="rule profile name or path (default: douyin_2022)")
-    p.add_argument("--window-days", type=int, default=0)
+    p.add_argument("--window-days", type=window_days_arg, default=None, help="override the profile's window length (1–3660 days)")
     p.add_argument("--out", required=not many, default="reports", help="output directory")
-    p.add_argument("--force", action="store_true", help="re-render even when outputs are up to date")
+    p.add_argument("--force", action="store_true", help="parse the exports again and re-render even when outputs are up to date")
+    _cache_options(p)
     p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
     p.add_argument("--fresh-kernels", action="store_true", help="a new kernel per notebook (default: one warm kernel per shop)")
+
+
+def _cache_options(p) -> None:
+    p.add_argument("--cache-dir", help="where parsed exports are cached (default: the per-user cache directory, "
+                                       "never inside --out: the cache holds unmasked data)")
+    p.add_argument("--no-cache", action="store_true", help="parse every shop's exports afresh and keep no cache")
 
 
 def _report(result) -> int:
@@ -37,21 +46,18 @@ def _report(result) -> int:
 
 def _as_of_text(text: str) -> str:
     """argparse type: a YYYY-MM-DD date, kept as text for the notebooks' parameters."""
-    from ..cli import parse_date
-
-    parse_date(text)
-    return text
+    return as_of_arg(text).strftime("%Y-%m-%d")
 
 
 def add_batch_commands(sub, command) -> None:
     r = sub.add_parser("render", help="render the notebooks of one shop (.ipynb + HTML)")
     r.add_argument("data_root")
-    r.add_argument("--shop", required=True)
+    r.add_argument("--shop", required=True, type=shop_id_arg)
     _common(r, many=False)
 
     b = sub.add_parser("batch", help="render every shop under DATA_ROOT, with a portfolio summary")
     b.add_argument("data_root")
-    b.add_argument("--shops", nargs="+", help="shop folders (default: all)")
+    b.add_argument("--shops", nargs="+", type=shop_id_arg, help="shop folders (default: all)")
     _common(b, many=True)
     b.add_argument("--workers", type=int, default=default_workers(), help="parallel shops (local process pool)")
     b.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
@@ -62,17 +68,19 @@ def add_batch_commands(sub, command) -> None:
     d.add_argument("--out", default="reports")
     d.add_argument("--workers", type=int, default=default_workers())
     d.add_argument("--force", action="store_true")
+    _cache_options(d)
 
     @command("render")
     def cmd_render(args) -> int:
         return _report(run_batch(args.data_root, args.out, [args.shop], args.notebooks, args.as_of, args.profile,
-                                 args.window_days, 1, None, args.force, args.timeout, warm_kernel=not args.fresh_kernels))
+                                 args.window_days or 0, 1, None, args.force, args.timeout, warm_kernel=not args.fresh_kernels,
+                                 cache_dir=args.cache_dir, use_cache=not args.no_cache))
 
     @command("batch")
     def cmd_batch(args) -> int:
         return _report(run_batch(args.data_root, args.out, args.shops, args.notebooks, args.as_of, args.profile,
-                                 args.window_days, args.workers, args.scheduler, args.force, args.timeout, args.triage, args.alert_below,
-                                 warm_kernel=not args.fresh_kernels))
+                                 args.window_days or 0, args.workers, args.scheduler, args.force, args.timeout, args.triage, args.alert_below,
+                                 warm_kernel=not args.fresh_kernels, cache_dir=args.cache_dir, use_cache=not args.no_cache))
 
     @command("demo")
     def cmd_demo(args) -> int:
@@ -81,4 +89,5 @@ def add_batch_commands(sub, command) -> None:
             from ..demo import make_demo
 
             make_demo(root)
-        return _report(run_batch(root, args.out, workers=args.workers, force=args.force))
+        return _report(run_batch(root, args.out, workers=args.workers, force=args.force, cache_dir=args.cache_dir,
+                                 use_cache=not args.no_cache))

@@ -10,16 +10,17 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 
 from ..privacy import mask_notebook
-from .paths import atomic_write_text
+from .paths import atomic_write_text, owned_temp_dir
 
 KERNEL = "python3"
+KERNEL_DIR_PREFIX = "shopscore-k-"  # private kernel socket folders in the temp directory
+RENDER_DIR_PREFIX = ".render-"  # a notebook being rendered, beside its final output
 
 
 def notebooks_dir() -> Path:
@@ -38,7 +39,7 @@ def _ipc_kernel_manager():
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kw):
-            self._socket_dir = tempfile.mkdtemp(prefix="shopscore-k-")
+            self._socket_dir = str(owned_temp_dir(KERNEL_DIR_PREFIX))
             kw.setdefault("transport", "ipc")
             kw.setdefault("ip", os.path.join(self._socket_dir, "kernel"))
             super().__init__(**kw)
@@ -104,15 +105,38 @@ class WarmKernel:
         self.km = None
 
 
+class _SanitizeMarkdownOutputs:
+    """A last line of defence for Markdown outputs (where report text and data meet): any HTML tag not
+    on a short list of formatting tags is escaped before nbconvert renders it. Data is escaped at the
+    source too (:func:`shopscore_nb.escaping.md_text`); pandas tables are escaped by pandas."""
+
+    TAGS = frozenset({"b", "strong", "i", "em", "code", "br", "p", "ul", "ol", "li", "sub", "sup", "span", "small",
+                      "details", "summary", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "blockquote", "kbd", "mark"})
+
+    def __call__(self, nb, resources):
+        import bleach
+
+        clean = bleach.Cleaner(tags=self.TAGS, attributes={}, protocols=[], strip=False, strip_comments=True)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                data = out.get("data", {})
+                if "text/markdown" in data:
+                    text = data["text/markdown"]
+                    data["text/markdown"] = clean.clean("".join(text) if isinstance(text, list) else text)
+        return nb, resources
+
+
 def to_html(nb, html_path: Path) -> None:
-    """HTML for managers: outputs only, code hidden."""
+    """HTML for managers: outputs only, code and parameters cells hidden, Markdown outputs sanitised; written atomically."""
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    remover = TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters", "remove-cell"}, enabled=True)
+    exporter.register_preprocessor(remover, enabled=True)
+    exporter.register_preprocessor(_SanitizeMarkdownOutputs(), enabled=True)
     body, _ = exporter.from_notebook_node(nb)
-    atomic_write_text(html_path, body)
-
-
+    atomic_write_text(Path(html_path), body)
 
 
 def _failure(err) -> dict:
@@ -132,7 +156,7 @@ def render_notebook(
     import papermill as pm
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".render-", dir=output.parent))
+    work = owned_temp_dir(RENDER_DIR_PREFIX, output.parent)
     tmp_nb = work / output.name
     started = time.perf_counter()
     result = {"notebook": source.stem, "output": str(output), "status": "ok", "cell": None, "error": ""}

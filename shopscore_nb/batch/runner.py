@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
@@ -23,9 +24,9 @@ from ..loading import LoadError
 from ..privacy import buyer_ids_of
 from ..shop import list_shops, shop_folder
 from .cache import ENV as CACHE_ENV
-from .cache import cached_shop, fingerprint
-from .paths import atomic_write_text, inside, safe_name
-from .render import WarmKernel, list_notebooks, notebooks_dir, render_notebook
+from .cache import cached_shop, default_cache_dir, fingerprint
+from .paths import atomic_write_text, inside, remove_stale, safe_name, writable_dir
+from .render import KERNEL_DIR_PREFIX, RENDER_DIR_PREFIX, WarmKernel, list_notebooks, notebooks_dir, render_notebook
 
 
 @dataclass
@@ -59,6 +60,7 @@ class BatchResult:
     shops: list[dict] = field(default_factory=list)
     out: str = ""
     seconds: float = 0.0
+    skipped_folders: list[dict] = field(default_factory=list)  # folders under the data root that are not shops
 
     @property
     def failed(self) -> list[dict]:
@@ -79,11 +81,14 @@ def _up_to_date(output: Path, source: Path, stamp: dict) -> bool:
 def render_shop(job: ShopJob) -> dict:
     """Render every notebook of one shop; returns a status record (never raises)."""
     started = time.perf_counter()
-    record = {"shop_id": job.shop_id, "folder": safe_name(job.shop_id), "status": "ok", "notebooks": [], "error": "", "cell": None}
+    record = {"shop_id": job.shop_id, "folder": safe_name(job.shop_id), "status": "ok", "notebooks": [], "error": "", "cell": None,
+              "stale": []}
+    remove_stale(tempfile.gettempdir(), KERNEL_DIR_PREFIX)  # kernel sockets of a killed run (on this worker's machine)
     try:
         shop = cached_shop(job.data_root, job.shop_id, job.cache_dir or None)  # parse once, cache for the kernels
     except LoadError as exc:
         record.update(status="failed", error=str(exc), seconds=round(time.perf_counter() - started, 3))
+        record["stale"] = _stale_reports(job, record)
         return record
     warm = WarmKernel() if job.warm_kernel else None
     try:
@@ -96,11 +101,21 @@ def render_shop(job: ShopJob) -> dict:
     finally:
         if warm is not None:
             warm.close()
+    record["stale"] = _stale_reports(job, record)
     record["seconds"] = round(time.perf_counter() - started, 3)
     return record
 
 
+def _stale_reports(job: ShopJob, record: dict) -> list[dict]:
+    """Reports left from an earlier run for notebooks that did not render this time: listed as stale."""
+    shop_out = Path(job.out) / record["folder"]
+    fresh = {n["notebook"] for n in record["notebooks"] if n["status"] in ("ok", "skipped")}
+    return [{"notebook": name, "output": str(shop_out / f"{safe_name(name)}.ipynb")}
+            for name in job.notebooks if name not in fresh and (shop_out / f"{safe_name(name)}.html").exists()]
+
+
 def _render_all(job: ShopJob, record: dict, src_dir: Path, shop_out: Path, stamp: dict, buyer_ids, warm) -> None:
+    remove_stale(shop_out, RENDER_DIR_PREFIX)  # half-rendered notebooks of a killed run
     for name in job.notebooks:
         source = src_dir / f"{name}.ipynb"
         output = inside(shop_out, f"{safe_name(name)}.ipynb")
@@ -150,6 +165,13 @@ def _run_dask(func, jobs: list, scheduler: str, bar=None) -> list:
         return [_tick(f.result(), bar) for f in dask_completed(futures)]
 
 
+def skipped_folders(data_root) -> list[dict]:
+    """Folders under the data root that are not read as shops (names starting with ``_`` or ``.``), with the reason."""
+    root = Path(data_root)
+    return [{"folder": p.name, "reason": f"{p.name}: starts with '{p.name[0]}', so it is not read as a shop (rename it to include it)."}
+            for p in sorted(root.iterdir()) if p.is_dir() and p.name.startswith((".", "_"))]
+
+
 def _metrics_job(args: tuple) -> tuple[str, dict]:
     from .summary import shop_metrics
 
@@ -180,22 +202,28 @@ def run_batch(
     notebooks_folder: str | Path | None = None,
     progress: bool = True,
     warm_kernel: bool = True,
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
 ) -> BatchResult:
-    """Render reports for every shop and write the portfolio summary (``summary.csv`` + ``index.html``)."""
+    """Render reports for every shop and write the portfolio summary (``summary.csv`` + ``index.html``).
+
+    Parsed exports are cached in ``cache_dir`` (default: the per-user cache directory, never inside
+    ``out``: the cache holds unmasked data); ``use_cache=False`` parses each time; ``force`` re-parses
+    and re-renders."""
     from .summary import write_summary
 
     started = time.perf_counter()
-    out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    out = writable_dir(out)
     shops = shops or list_shops(data_root)
+    skipped = skipped_folders(data_root)
     src = Path(notebooks_folder) if notebooks_folder else notebooks_dir()
     chosen = notebooks or list_notebooks(src)
     unknown = sorted(set(chosen) - set(list_notebooks(src)))
     if unknown:
         raise LoadError(f"unknown notebook(s) {unknown}; available: {', '.join(list_notebooks(src))}.")
-    cache_dir = str(out / ".cache")
+    cache_dir = str(writable_dir(cache_dir or default_cache_dir(), "--cache-dir")) if use_cache else ""
     # one metrics pass per shop, spread over the same workers (it also fills each shop's Parquet cache)
-    metric_jobs = [(str(data_root), s, as_of or None, profile or None, window_days or None, cache_dir, alert_below) for s in shops]
+    metric_jobs = [(str(data_root), s, as_of or None, profile or None, window_days or None, cache_dir, alert_below, force) for s in shops]
     workers = min(workers, len(shops)) or 1
     run = (lambda f, js, bar=None: _run_dask(f, js, scheduler, bar)) if scheduler else (lambda f, js, bar=None: _run_local(f, js, workers, bar))
     metrics = dict(run(_metrics_job, metric_jobs))
@@ -210,8 +238,8 @@ def run_batch(
         records = run(render_shop, jobs, bar)
     order = {s: i for i, s in enumerate(shops)}
     records.sort(key=lambda r: order[r["shop_id"]])
-    result = BatchResult(records, str(out), round(time.perf_counter() - started, 3))
-    write_summary(out, records, metrics)
+    result = BatchResult(records, str(out), round(time.perf_counter() - started, 3), skipped)
+    write_summary(out, records, metrics, skipped)
     atomic_write_text(out / "batch.json", json.dumps(asdict(result), ensure_ascii=False, indent=1, default=str))
     return result
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..escaping import spreadsheet_frame, write_xlsx
 from ..privacy import PII_COLUMNS, mask_id_series, mask_text_series
 
 # Mean indicators of the seed / 飞鸽 modules: the detail column averaged (official.py puts it in extra).
@@ -113,7 +114,10 @@ def mask_pii(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def export(frames: pd.DataFrame | dict[str, pd.DataFrame], path: str | Path, mask: bool = True) -> Path:
-    """Write one drill-down (CSV or XLSX by suffix) or several (XLSX, one sheet each); PII masked unless ``mask=False``."""
+    """Write one drill-down (CSV or XLSX by suffix) or several (XLSX, one sheet each); PII masked unless ``mask=False``.
+
+    Formula-safe (SPEC §9): text cells starting with = + - @ tab or CR get a leading apostrophe, and XLSX
+    string cells are written as text, never as formulas."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     frames = {"drilldown": frames} if isinstance(frames, pd.DataFrame) else frames
@@ -121,15 +125,10 @@ def export(frames: pd.DataFrame | dict[str, pd.DataFrame], path: str | Path, mas
     if path.suffix.lower() == ".csv":
         if len(frames) != 1:
             raise ValueError("a CSV holds one table; use .xlsx for several drill-downs")
-        next(iter(frames.values())).to_csv(path, index=False, encoding="utf-8-sig")
+        spreadsheet_frame(next(iter(frames.values()))).to_csv(path, index=False, encoding="utf-8-sig")
     elif path.suffix.lower() == ".xlsx":
-        with pd.ExcelWriter(path, engine="openpyxl") as xl:
-            for name, f in frames.items():
-                f.to_excel(xl, sheet_name=_sheet_name(name), index=False)
+        write_xlsx(frames, path)
     else:
         raise ValueError(f"{path.name}: export to .csv or .xlsx")
     return path
 
-
-def _sheet_name(name: str) -> str:
-    return "".join(ch if ch not in "[]:*?/\\" else "_" for ch in name)[:31]
