@@ -19,8 +19,11 @@ demo: $(STAMP)  ## render the demo shops' reports into reports/
 test: $(STAMP)  ## the whole test suite (unit, golden, property, notebooks, batch)
 	$(BIN)/python -m pytest
 
+# containers run as root, where JupyterLab refuses to start without --allow-root
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 lab: $(STAMP)  ## open JupyterLab on notebooks/ with the project's environment as the kernel
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG)
 
 lint: $(STAMP)
 	$(BIN)/ruff check shopscore_nb tests notebooks

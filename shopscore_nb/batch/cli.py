@@ -45,8 +45,8 @@ def _report(result) -> int:
 
 
 def _as_of_text(text: str) -> str:
-    """argparse type: a YYYY-MM-DD date, kept as text for the notebooks' parameters."""
-    return as_of_arg(text).strftime("%Y-%m-%d")
+    """argparse type: a YYYY-MM-DD date, kept as text for the notebooks' parameters ('' = each shop's default)."""
+    return as_of_arg(text).strftime("%Y-%m-%d") if text else ""
 
 
 def add_batch_commands(sub, command) -> None:
