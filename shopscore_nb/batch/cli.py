@@ -35,7 +35,30 @@ def _cache_options(p) -> None:
     p.add_argument("--no-cache", action="store_true", help="parse every shop's exports afresh and keep no cache")
 
 
+def demo_root() -> Path:
+    """The demo data root: ``data/demo`` of a repository checkout, else generated once (seeded, so always the
+    same shops) into the per-user data directory of an installed kit."""
+    checkout = Path(__file__).resolve().parents[2] / "data" / "demo"
+    if checkout.is_dir() and any(checkout.iterdir()):
+        return checkout
+    from platformdirs import user_data_dir
+
+    root = Path(user_data_dir("shopscore", appauthor=False)) / "demo"
+    if not (root.is_dir() and any(p.is_dir() for p in root.iterdir())):
+        from ..demo import make_demo
+
+        print(f"generating the demo shops into {root} …")
+        make_demo(root)
+    return root
+
+
 def _report(result) -> int:
+    pages = sum(n["status"] in ("ok", "skipped") for r in result.shops for n in r["notebooks"])
+    if result.shops and not pages:  # a run that produced no page never reports success
+        print(f"nothing rendered into {result.out}: no notebook produced a page.")
+        for rec in result.failed:
+            print(f"FAILED {rec['shop_id']}: {rec['error']}")
+        return 1
     ok = len(result.shops) - len(result.failed)
     print(f"{ok}/{len(result.shops)} shops rendered into {result.out} in {result.seconds:.1f}s; summary: {result.out}/index.html")
     for rec in result.failed:
@@ -84,10 +107,6 @@ def add_batch_commands(sub, command) -> None:
 
     @command("demo")
     def cmd_demo(args) -> int:
-        root = Path(__file__).resolve().parents[2] / "data" / "demo"
-        if not root.is_dir():
-            from ..demo import make_demo
-
-            make_demo(root)
+        root = demo_root()
         return _report(run_batch(root, args.out, workers=args.workers, force=args.force, cache_dir=args.cache_dir,
                                  use_cache=not args.no_cache))

@@ -24,8 +24,9 @@ RENDER_DIR_PREFIX = ".render-"  # a notebook being rendered, beside its final ou
 
 
 def notebooks_dir() -> Path:
-    """The kit's notebooks folder (the repository checkout the package is installed from)."""
-    return Path(__file__).resolve().parents[2] / "notebooks"
+    """The kit's notebooks, shipped inside the package (``shopscore_nb/notebooks``, in a checkout a link to
+    the repository's ``notebooks/``), so an installed wheel renders from any folder."""
+    return Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def list_notebooks(folder: Path | None = None) -> list[str]:

@@ -218,6 +218,8 @@ def run_batch(
     skipped = skipped_folders(data_root)
     src = Path(notebooks_folder) if notebooks_folder else notebooks_dir()
     chosen = notebooks or list_notebooks(src)
+    if not chosen:
+        raise LoadError(f"{src}: no notebooks (*.ipynb) to render; the kit's notebooks are missing from this installation.")
     unknown = sorted(set(chosen) - set(list_notebooks(src)))
     if unknown:
         raise LoadError(f"unknown notebook(s) {unknown}; available: {', '.join(list_notebooks(src))}.")
