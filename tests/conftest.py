@@ -87,7 +87,24 @@ def business_profile():
 
 
 # ---------------------------------------------------------------- golden data and the CLI
+# The repository's own golden root: three tiny shops in the canonical CSV format of SPEC §3 with
+# hand-checked expected values (``expected.json``; the arithmetic is in ``HAND_CHECK.md``). Every test
+# that needs a data root on disk uses it, so the suite runs from a clone of the repository alone.
+MINISHOPS = Path(__file__).resolve().parent / "fixtures" / "minishops"
+SHARED_GOLDEN_MISSING = (
+    "optional extra check: shared golden data not found (set SHOPSCORE_GOLDEN or provide "
+    "../shared/golden/{expected.json,data}; SHOPSCORE_NO_SHARED=1 hides it)"
+)
+
+
 def golden_dir() -> Path | None:
+    """The *shared* golden root (``$SHOPSCORE_GOLDEN``, else ``<repo>/../shared/golden``), or None.
+
+    It is an extra check on top of :data:`MINISHOPS`, never a requirement; ``SHOPSCORE_NO_SHARED=1``
+    hides it (to check that nothing depends on it).
+    """
+    if os.environ.get("SHOPSCORE_NO_SHARED", "").strip() not in ("", "0"):
+        return None
     env = os.environ.get("SHOPSCORE_GOLDEN")
     candidates = [Path(env)] if env else []
     candidates.append(Path(__file__).resolve().parents[2] / "shared" / "golden")
@@ -102,10 +119,17 @@ def cli_command(*args: str) -> list[str]:
 
 
 @pytest.fixture
+def minishops() -> Path:
+    """The repository's golden root (``tests/fixtures/minishops``: ``expected.json`` and ``data/``)."""
+    return MINISHOPS
+
+
+@pytest.fixture
 def golden() -> Path:
+    """The shared golden root; skips when absent (prefer :func:`minishops`, which is always there)."""
     g = golden_dir()
     if g is None:
-        pytest.skip("golden data not found: set SHOPSCORE_GOLDEN or provide ../shared/golden/{expected.json,data}")
+        pytest.skip(SHARED_GOLDEN_MISSING)
     return g
 
 

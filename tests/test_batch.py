@@ -105,64 +105,62 @@ def test_report_contains_only_its_own_shop(demo_batch):
     assert PHONE.findall(text) == []
 
 
-def _copy_golden(tmp_path: Path) -> Path:
-    from conftest import golden_dir
+def _copy_minishops(tmp_path: Path) -> Path:
+    """A writable copy of the repository's golden root (tests/fixtures/minishops/data: mini1, mini2, minidecoy)."""
+    from conftest import MINISHOPS
 
-    golden = golden_dir()
-    if golden is None:
-        pytest.skip("golden data not found: set SHOPSCORE_GOLDEN or provide ../shared/golden")
     root = tmp_path / "root"
-    shutil.copytree(golden / "data", root)
+    shutil.copytree(MINISHOPS / "data", root)
     for p in root.rglob("*"):
         p.chmod(0o755 if p.is_dir() else 0o644)
     return root
 
 
 def test_failure_is_isolated_and_reported(tmp_path):
-    root = _copy_golden(tmp_path)
-    (root / "gshop2" / "orders.csv").write_text("order_id,amount\nX,1\n", encoding="utf-8")  # lacks paid_at
+    root = _copy_minishops(tmp_path)
+    (root / "mini2" / "orders.csv").write_text("order_id,amount\nX,1\n", encoding="utf-8")  # lacks paid_at
     nbs = tmp_path / "nbs"
-    tiny_notebook(nbs, body="if shop_id == 'gdecoy':\n    raise RuntimeError('boom in a cell')\n")
+    tiny_notebook(nbs, body="if shop_id == 'minidecoy':\n    raise RuntimeError('boom in a cell')\n")
     out = tmp_path / "out"
     result = run_batch(root, out, workers=2, as_of="2026-10-01", notebooks_folder=nbs, progress=False)
     status = {r["shop_id"]: r for r in result.shops}
-    assert status["gshop1"]["status"] == "ok"
-    assert status["gshop2"]["status"] == "failed" and "paid_at" in status["gshop2"]["error"]
-    assert status["gdecoy"]["status"] == "failed"
+    assert status["mini1"]["status"] == "ok"
+    assert status["mini2"]["status"] == "failed" and "paid_at" in status["mini2"]["error"]
+    assert status["minidecoy"]["status"] == "failed"
     # cell 0 parameters, cell 1 papermill's injected parameters, cell 2 the failing code
-    assert status["gdecoy"]["cell"] == 2 and "boom in a cell" in status["gdecoy"]["error"]
-    assert (out / "gshop1" / "00_overview.html").exists()
+    assert status["minidecoy"]["cell"] == 2 and "boom in a cell" in status["minidecoy"]["error"]
+    assert (out / "mini1" / "00_overview.html").exists()
     summary = pd.read_csv(out / "summary.csv")
-    assert summary.set_index("shop_id").loc["gdecoy", "failed_cell"] == 2
+    assert summary.set_index("shop_id").loc["minidecoy", "failed_cell"] == 2
     assert "boom in a cell" in (out / "index.html").read_text(encoding="utf-8")
 
 
 def test_cli_batch_exit_status_and_skip(tmp_path):
-    root = _copy_golden(tmp_path)
+    root = _copy_minishops(tmp_path)
     nbs = tmp_path / "nbs"
     tiny_notebook(nbs)
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "shopscore_nb.cli", "batch", str(root), "--shops", "gshop1", "--out", str(out), "--as-of", "2026-10-01"]
+    args = [sys.executable, "-m", "shopscore_nb.cli", "batch", str(root), "--shops", "mini1", "--out", str(out), "--as-of", "2026-10-01"]
     env_nb = {"notebooks_folder": nbs}
-    first = run_batch(root, out, shops=["gshop1"], as_of="2026-10-01", progress=False, **env_nb)
+    first = run_batch(root, out, shops=["mini1"], as_of="2026-10-01", progress=False, **env_nb)
     assert [n["status"] for n in first.shops[0]["notebooks"]] == ["ok"]
-    again = run_batch(root, out, shops=["gshop1"], as_of="2026-10-01", progress=False, **env_nb)
+    again = run_batch(root, out, shops=["mini1"], as_of="2026-10-01", progress=False, **env_nb)
     assert [n["status"] for n in again.shops[0]["notebooks"]] == ["skipped"]
-    forced = run_batch(root, out, shops=["gshop1"], as_of="2026-10-01", force=True, progress=False, **env_nb)
+    forced = run_batch(root, out, shops=["mini1"], as_of="2026-10-01", force=True, progress=False, **env_nb)
     assert [n["status"] for n in forced.shops[0]["notebooks"]] == ["ok"]
     bad = subprocess.run(args[:-2] + ["--as-of", "2026-13-01"], capture_output=True, text=True)
     assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr and "Traceback" not in bad.stderr
-    (root / "gshop1" / "orders.csv").write_text("order_id\nX\n", encoding="utf-8")
+    (root / "mini1" / "orders.csv").write_text("order_id\nX\n", encoding="utf-8")
     failed = subprocess.run(args + ["--force", "--notebooks", "00_overview"], capture_output=True, text=True, cwd=tmp_path,
                             env={**__import__("os").environ, "PYTHONWARNINGS": "ignore"})
     # the batch itself ran (exit 1 = some shop failed, not 2 = bad arguments) and names the shop and the file
     assert failed.returncode == 1
-    assert "FAILED gshop1" in failed.stdout and "orders.csv" in failed.stdout
+    assert "FAILED mini1" in failed.stdout and "orders.csv" in failed.stdout
 
 
 def test_dask_local_cluster_gives_same_outputs(tmp_path):
     distributed = pytest.importorskip("distributed")
-    root = _copy_golden(tmp_path)
+    root = _copy_minishops(tmp_path)
     nbs = tmp_path / "nbs"
     tiny_notebook(nbs)
     local = run_batch(root, tmp_path / "local", workers=1, as_of="2026-10-01", notebooks_folder=nbs, progress=False)
@@ -173,7 +171,7 @@ def test_dask_local_cluster_gives_same_outputs(tmp_path):
     a = pd.read_csv(tmp_path / "local" / "summary.csv").drop(columns=["render_seconds"])
     b = pd.read_csv(tmp_path / "dask" / "summary.csv").drop(columns=["render_seconds"])
     pd.testing.assert_frame_equal(a, b)
-    for shop in ("gshop1", "gshop2", "gdecoy"):
+    for shop in ("mini1", "mini2", "minidecoy"):
         text = (tmp_path / "dask" / shop / "00_overview.ipynb").read_text(encoding="utf-8")
         assert shop in text
 
@@ -189,9 +187,9 @@ def test_unsafe_shop_ids_become_safe_paths(tmp_path, shop_id):
 
 
 def test_shop_folder_with_control_characters_renders_inside_out(tmp_path):
-    root = _copy_golden(tmp_path)
+    root = _copy_minishops(tmp_path)
     odd = "odd\x07shop"
-    (root / "gshop1").rename(root / odd)
+    (root / "mini1").rename(root / odd)
     nbs = tmp_path / "nbs"
     tiny_notebook(nbs)
     out = tmp_path / "out"

@@ -244,35 +244,40 @@ def test_validate_parameters_types_and_missing_shop(tmp_path):
 
 # ---------------------------------------------------------------- helpers behind the notebooks
 @pytest.fixture
-def golden_root():
-    root = ROOT.parent / "shared" / "golden" / "data"
-    if not (root / "gshop1").is_dir():
-        pytest.skip("golden data not found")
-    return root
+def minishops_root():
+    """The repository's golden data root (tests/fixtures/minishops/data: mini1, mini2, minidecoy)."""
+    from conftest import MINISHOPS
+
+    return MINISHOPS / "data"
 
 
-def test_second_load_is_served_from_the_cache_until_a_file_changes(golden_root, tmp_path):
+def test_second_load_is_served_from_the_cache_until_a_file_changes(minishops_root, tmp_path):
     import shutil
 
-    shutil.copytree(golden_root / "gshop2", tmp_path / "gshop2")
+    shutil.copytree(minishops_root / "mini2", tmp_path / "mini2")
     nb.clear_cache()
-    params = nb.validate_parameters(data_dir=str(tmp_path), shop_id="gshop2", as_of="2026-10-01")
+    params = nb.validate_parameters(data_dir=str(tmp_path), shop_id="mini2", as_of="2026-10-01")
     first = nb.load_report(params)
     again = nb.load_report(params)
     assert again is first
     info = nb.cache_info()
     assert (info["shop_misses"], info["shop_hits"], info["report_misses"], info["report_hits"]) == (1, 1, 1, 1)
-    f = tmp_path / "gshop2" / "reviews.csv"
-    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))  # an edited export
-    assert nb.load_report(params) is not first
+    f = tmp_path / "mini2" / "reviews.csv"
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))  # touched, same content: the key is the content
+    assert nb.load_report(params) is first
+    text = f.read_text(encoding="utf-8")
+    f.write_text(text.replace("mini2-O01,2026-08-05 10:00:00,5", "mini2-O01,2026-08-05 10:00:00,1"), encoding="utf-8")  # an edited export
+    edited = nb.load_report(params)
+    assert edited is not first
+    assert (first.results["reviews.bad_rate"].numerator, edited.results["reviews.bad_rate"].numerator) == (1, 2)
     assert nb.cache_info()["shop_misses"] == 2 and nb.cache_info()["shops"] == 1
     nb.clear_cache()
 
 
 @pytest.mark.parametrize("profile", ["douyin_2022", "douyin_2026"])
-def test_daily_series_add_up_to_every_indicator(golden_root, profile):
+def test_daily_series_add_up_to_every_indicator(minishops_root, profile):
     nb.clear_cache()
-    rep = nb.load_report(nb.validate_parameters(data_dir=str(golden_root), shop_id="gshop1", as_of="2026-10-01", profile=profile))
+    rep = nb.load_report(nb.validate_parameters(data_dir=str(minishops_root), shop_id="mini1", as_of="2026-10-01", profile=profile))
     for key, r in rep.results.items():
         daily = nb.daily_series(rep, key)
         assert len(daily) == rep.ctx.window_days
@@ -294,7 +299,7 @@ def test_every_indicator_has_a_bilingual_definition_and_a_trend_rule():
             assert entry["trend"].get("date") and entry["trend"].get("kind") in ("rate", "mean", "count", "sum"), key
 
 
-def test_definition_text_follows_the_profile_and_window(golden_root):
+def test_definition_text_follows_the_profile_and_window():
     from shopscore_nb.metrics import Context
     from shopscore_nb.profile import load_profile
 
@@ -320,10 +325,12 @@ def test_tiny_shop_goes_through_real_parsing_and_quarantine():
         nb.tiny_shop(orders=pd.DataFrame({"主订单编号": ["A"], "支付完成时间": ["2026-03-01"], "什么": [1]}))
 
 
-def test_agent_table_and_heat_map_cover_every_counted_round(golden_root):
+def test_agent_table_and_heat_map_cover_every_counted_round(minishops_root):
     nb.clear_cache()
-    rep = nb.load_report(nb.validate_parameters(data_dir=str(golden_root), shop_id="gshop1", as_of="2026-10-01"))
+    # mini1: 16 counted rounds, 6 failing sessions (HAND_CHECK.md)
+    rep = nb.load_report(nb.validate_parameters(data_dir=str(minishops_root), shop_id="mini1", as_of="2026-10-01"))
     rounds = nb.counted_rounds(rep)
+    assert (len(rounds), int(rounds["passed"].sum())) == (16, 10)
     agents = nb.agent_table(rep)
     assert agents["rounds"].sum() == len(rounds)
     assert agents["passed"].sum() == rounds["passed"].sum()
