@@ -95,18 +95,23 @@ def add_batch_commands(sub, command) -> None:
 
     @command("render")
     def cmd_render(args) -> int:
-        return _report(run_batch(args.data_root, args.out, [args.shop], args.notebooks, args.as_of, args.profile,
-                                 args.window_days or 0, 1, None, args.force, args.timeout, warm_kernel=not args.fresh_kernels,
-                                 cache_dir=args.cache_dir, use_cache=not args.no_cache))
+        return _report(run_batch(args.data_root, args.out, _options(args, shops=[args.shop], workers=1)))
 
     @command("batch")
     def cmd_batch(args) -> int:
-        return _report(run_batch(args.data_root, args.out, args.shops, args.notebooks, args.as_of, args.profile,
-                                 args.window_days or 0, args.workers, args.scheduler, args.force, args.timeout, args.triage, args.alert_below,
-                                 warm_kernel=not args.fresh_kernels, cache_dir=args.cache_dir, use_cache=not args.no_cache))
+        return _report(run_batch(args.data_root, args.out, _options(args, shops=args.shops, workers=args.workers, scheduler=args.scheduler,
+                                                                  triage=args.triage, alert_below=args.alert_below)))
 
     @command("demo")
     def cmd_demo(args) -> int:
-        root = demo_root()
-        return _report(run_batch(root, args.out, workers=args.workers, force=args.force, cache_dir=args.cache_dir,
+        return _report(run_batch(demo_root(), args.out, workers=args.workers, force=args.force, cache_dir=args.cache_dir,
                                  use_cache=not args.no_cache))
+
+
+def _options(args, **fields):
+    """The :class:`BatchOptions` of a ``render`` / ``batch`` command line."""
+    from .runner import BatchOptions
+
+    return BatchOptions(notebooks=args.notebooks, as_of=args.as_of, profile=args.profile, window_days=args.window_days or 0,
+                        force=args.force, timeout=args.timeout, warm_kernel=not args.fresh_kernels, cache_dir=args.cache_dir,
+                        use_cache=not args.no_cache, **fields)

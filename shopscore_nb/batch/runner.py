@@ -15,7 +15,7 @@ import multiprocessing
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -185,58 +185,72 @@ def _tick(rec, bar):
     return rec
 
 
-def run_batch(
-    data_root,
-    out,
-    shops: list[str] | None = None,
-    notebooks: list[str] | None = None,
-    as_of: str = "",
-    profile: str = "",
-    window_days: int = 0,
-    workers: int = 1,
-    scheduler: str | None = None,
-    force: bool = False,
-    timeout: int = 600,
-    triage: bool = False,
-    alert_below: float | None = None,
-    notebooks_folder: str | Path | None = None,
-    progress: bool = True,
-    warm_kernel: bool = True,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
-) -> BatchResult:
+@dataclass(frozen=True)
+class BatchOptions:
+    """Everything a batch run can be told, passed as one object (``run_batch(root, out, options)``) or as keywords.
+
+    >>> BatchOptions(workers=2, as_of="2026-10-01").workers
+    2
+    """
+
+    shops: list[str] | None = None  # shop folders (default: every shop under the data root)
+    notebooks: list[str] | None = None  # notebook names (default: all)
+    as_of: str = ""  # YYYY-MM-DD ('' = each shop's default)
+    profile: str = ""  # rule profile name or path ('' = douyin_2022)
+    window_days: int = 0  # 0 = the profile's window
+    workers: int = 1  # shops in parallel (local process pool)
+    scheduler: str | None = None  # Dask scheduler address: run on a cluster instead
+    force: bool = False  # parse again and re-render even when outputs are up to date
+    timeout: int = 600  # per-cell timeout, seconds
+    triage: bool = False  # every notebook only for shops below the alert line, the overview for the others
+    alert_below: float | None = None  # alert on the total instead of the profile's alert line
+    notebooks_folder: str | Path | None = None  # another folder of notebooks (tests)
+    progress: bool = True  # tqdm progress bar
+    warm_kernel: bool = True  # one kernel per shop, reset between notebooks
+    cache_dir: str | Path | None = None  # parse cache (default: the per-user cache directory)
+    use_cache: bool = True  # False: parse every shop's exports afresh, keep no cache
+
+
+def run_batch(data_root, out, options: BatchOptions | None = None, **overrides) -> BatchResult:
     """Render reports for every shop and write the portfolio summary (``summary.csv`` + ``index.html``).
 
     Parsed exports are cached in ``cache_dir`` (default: the per-user cache directory, never inside
     ``out``: the cache holds unmasked data); ``use_cache=False`` parses each time; ``force`` re-parses
-    and re-renders."""
+    and re-renders. Keyword ``overrides`` replace fields of ``options`` (see :class:`BatchOptions`)."""
     from .summary import write_summary
 
+    o = replace(options or BatchOptions(), **overrides)
     started = time.perf_counter()
     out = writable_dir(out)
-    shops = shops or list_shops(data_root)
+    shops = o.shops or list_shops(data_root)
     skipped = skipped_folders(data_root)
-    src = Path(notebooks_folder) if notebooks_folder else notebooks_dir()
-    chosen = notebooks or list_notebooks(src)
+    src = Path(o.notebooks_folder) if o.notebooks_folder else notebooks_dir()
+    chosen = o.notebooks or list_notebooks(src)
     if not chosen:
         raise LoadError(f"{src}: no notebooks (*.ipynb) to render; the kit's notebooks are missing from this installation.")
     unknown = sorted(set(chosen) - set(list_notebooks(src)))
     if unknown:
         raise LoadError(f"unknown notebook(s) {unknown}; available: {', '.join(list_notebooks(src))}.")
-    cache_dir = str(writable_dir(cache_dir or default_cache_dir(), "--cache-dir")) if use_cache else ""
+    cache_dir = str(writable_dir(o.cache_dir or default_cache_dir(), "--cache-dir")) if o.use_cache else ""
     # one metrics pass per shop, spread over the same workers (it also fills each shop's Parquet cache)
-    metric_jobs = [(str(data_root), s, as_of or None, profile or None, window_days or None, cache_dir, alert_below, force) for s in shops]
-    workers = min(workers, len(shops)) or 1
-    run = (lambda f, js, bar=None: _run_dask(f, js, scheduler, bar)) if scheduler else (lambda f, js, bar=None: _run_local(f, js, workers, bar))
+    metric_jobs = [(str(data_root), s, o.as_of or None, o.profile or None, o.window_days or None, cache_dir, o.alert_below, o.force)
+                   for s in shops]
+    workers = min(o.workers, len(shops)) or 1
+    if o.scheduler:
+        def run(f, js, bar=None):
+            return _run_dask(f, js, o.scheduler, bar)
+    else:
+        def run(f, js, bar=None):
+            return _run_local(f, js, workers, bar)
     metrics = dict(run(_metrics_job, metric_jobs))
     jobs = []
     for shop_id in shops:
         selection = chosen
-        if triage and not metrics.get(shop_id, {}).get("alert", True):
+        if o.triage and not metrics.get(shop_id, {}).get("alert", True):
             selection = [n for n in chosen if n.startswith("00_")] or chosen[:1]
-        jobs.append(ShopJob(str(data_root), shop_id, str(out), selection, as_of, profile, window_days, timeout, force, cache_dir, str(src),
-                            warm_kernel))
-    with tqdm(total=len(jobs), desc="shops", unit="shop", disable=not progress) as bar:
+        jobs.append(ShopJob(str(data_root), shop_id, str(out), selection, o.as_of, o.profile, o.window_days, o.timeout, o.force,
+                            cache_dir, str(src), o.warm_kernel))
+    with tqdm(total=len(jobs), desc="shops", unit="shop", disable=not o.progress) as bar:
         records = run(render_shop, jobs, bar)
     order = {s: i for i, s in enumerate(shops)}
     records.sort(key=lambda r: order[r["shop_id"]])
@@ -244,4 +258,3 @@ def run_batch(
     write_summary(out, records, metrics, skipped)
     atomic_write_text(out / "batch.json", json.dumps(asdict(result), ensure_ascii=False, indent=1, default=str))
     return result
-
