@@ -1,17 +1,21 @@
 """Read a shop folder's exports (CSV / XLSX / Parquet) into canonical, typed tables.
 
 A file is matched to its table by its header row (searched among the first rows, so a title line
-above it is fine) or by its file name; its headers are mapped through ``reference/columns.yaml``
-and its values parsed with the export quirks of SPEC §3 handled: BOM, GB18030, tab- or
-apostrophe-prefixed IDs, ``-`` for empty, money as text, ``YYYY/MM/DD HH:MM[:SS]`` timestamps,
-UTC or offset timestamps (converted to Asia/Shanghai, then naive).
+above it is fine; in a workbook, among every sheet) or by its file name; its headers are mapped
+through ``reference/columns.yaml`` and its values parsed with the export quirks of SPEC §3 handled:
+BOM, GB18030, ``,`` ``;`` tab or ``|`` separators, tab- or apostrophe-prefixed IDs, ``-`` for
+empty, money as text, ``YYYY/MM/DD HH:MM[:SS]`` timestamps, UTC or offset timestamps (converted to
+Asia/Shanghai, then naive).
 
 Rows are never dropped here (except rows with every recognised cell empty, which are counted as
 ``blank_rows`` of their file). A value that cannot be parsed becomes null and is listed in the
-returned ``problems`` (as is a CSV row with more cells than its header) so that
-:mod:`shopscore_nb.validation` can quarantine or warn. A file that is empty or not an export of a
-known table is listed in ``ignored``; a file that is one but cannot be read raises
-:class:`LoadError` naming the file (never a raw pandas/openpyxl/pyarrow traceback).
+returned ``problems`` (as is a CSV row with more or fewer cells than its header) so that
+:mod:`shopscore_nb.validation` can quarantine or warn. A file that is empty or does not look like
+an export of a known table is listed in ``ignored``. :class:`LoadError` names the file (never a raw
+pandas/openpyxl/pyarrow traceback) when a file that is recognisably an export cannot be used as
+it is: a required column missing (whatever the file's name), a header label given twice, two
+aliases of a key column that disagree, IDs that went through a spreadsheet number, bytes that
+cannot be decoded.
 
 Every table gets ``_source_file`` (categorical) and ``_source_row`` (1-based spreadsheet row).
 Typed Parquet columns are used as they are (no round trip through text), and only the recognised
@@ -37,9 +41,13 @@ from .schema import (
     TABLES,
     after_sale_types,
     closest_table,
+    guarded_columns,
+    header_candidates,
     header_hits,
     match_table,
+    normalise_header,
     normalise_label,
+    recognised_table,
     resolve_positions,
     sender_roles,
     table_by_name,
@@ -50,6 +58,13 @@ BLANKS = {"", "-", "--", "—", "null", "NULL", "None", "nan", "NaN", "NaT", "N/
 DATA_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq"}
 SOURCE_COLUMNS = ["_source_file", "_source_row"]
 ROW_PROBLEM = "_row"  # ``problems.column`` of a malformed CSV row (more fields than the header)
+SHORT_PROBLEM = "_short"  # ``problems.column`` of a truncated CSV row (fewer fields than the header)
+SEPARATORS = (",", ";", "\t", "|")  # CSV delimiters tried; the one that reveals a known header wins
+TWIN = "_twin:"  # body column of a second header naming a guarded column (compared, then dropped)
+# a spreadsheet number keeps 15 significant digits: an ID of 16+ digits that went through one is wrong
+ID_NUMBER_LIMIT = 1e15
+_BAD_GROUPING = r"[,，](?:[0-9]{0,2}|[0-9]{4,})(?:[^0-9]|$)"  # a comma not followed by 3 digits
+_E_NOTATION = r"[0-9](?:\.[0-9]+)?[eE]\+[0-9]{1,3}"  # 6.931E+18: an ID Excel displayed as a number
 HEADER_SCAN_ROWS = 10  # the header row is looked for among this many first rows
 HEAD_BYTES = 1 << 20  # ... within this many first bytes
 TRUE_WORDS = {"1", "true", "yes", "y", "是", "t", "预售", "虚拟", "赠品", "1.0"}
@@ -75,6 +90,19 @@ class SkippedFile(Exception):
 
 
 @dataclass
+class _FileRead:
+    """What a reader found in one file: its table, raw body (canonical columns), first data row,
+    header cells and column position -> canonical name (``_twin:`` entries: second aliases)."""
+
+    table: str
+    body: pd.DataFrame
+    first_row: int
+    header: list[str]
+    positions: dict[int, str]
+    sheet: str | None = None
+
+
+@dataclass
 class RawShop:
     """Typed canonical tables plus everything noticed while reading them."""
 
@@ -96,6 +124,9 @@ def _choose_table(rows: list[list[str]], path: Path, table: str | None = None) -
         return by_name, max(range(len(rows)), key=lambda i: (_hits(by_name, rows[i]), -i))
     if by_header:
         return by_header, at
+    recognised = recognised_table(rows[at])
+    if recognised:  # the same LoadError as when the file is named like the table
+        raise LoadError(_missing_message(path, *recognised))
     near = closest_table(rows[at])
     if near:
         raise SkippedFile(_missing_message(path, *near))
@@ -107,12 +138,43 @@ def _hits(table: str, row: list[str]) -> int:
 
 
 def _positions(path: Path, table: str, header: list[str]) -> dict[int, str]:
-    """Column position -> canonical name; LoadError when a required column is missing."""
-    positions = resolve_positions(table, header)
-    missing = [c for c in TABLES[table].required if c not in positions.values()]
+    """Column position -> canonical name; LoadError when a required column is missing or a header
+    label is repeated. A second alias of a guarded column (required, key, ID) is read too, as
+    ``_twin:<column>:<position>``, so that :func:`_check_twins` can compare the two."""
+    candidates = header_candidates(table, header)
+    missing = [c for c in TABLES[table].required if c not in candidates]
     if missing:
         raise LoadError(_missing_message(path, table, missing))
-    return positions
+    guarded = guarded_columns(table)
+    positions = {}
+    for canon, found in candidates.items():
+        labels = [normalise_header(header[pos]) for _, pos in found]
+        for label in dict.fromkeys(labels):
+            same = [pos for (_, pos), other in zip(found, labels, strict=True) if other == label]
+            if len(same) > 1:
+                raise LoadError(
+                    f"{path.name}: the header has '{header[same[0]]}' ({canon}) {len(same)} times, in columns "
+                    f"{_letters(same)}; delete or rename the extra column(s) so that one value is read."
+                )
+        positions[found[0][1]] = canon
+        if canon in guarded:
+            positions.update({pos: f"{TWIN}{canon}:{pos}" for _, pos in found[1:]})
+    return dict(sorted(positions.items()))
+
+
+def column_letter(pos: int) -> str:
+    """Spreadsheet letter of a 0-based column position (0 -> A, 26 -> AA)."""
+    out = ""
+    pos += 1
+    while pos:
+        pos, rest = divmod(pos - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def _letters(positions: list[int]) -> str:
+    names = [column_letter(p) for p in positions]
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _missing_message(path: Path, table: str, missing: list[str]) -> str:
@@ -135,7 +197,7 @@ def _unrecognised_message(path: Path, header: list[str]) -> str:
 def _csv_bytes(path: Path) -> tuple[bytes, str]:
     """The bytes of a CSV file and their encoding: UTF-8 (with or without BOM), else GB18030."""
     data = path.read_bytes()
-    if not data.removeprefix(b"\xef\xbb\xbf").strip():
+    if not data.removeprefix(codecs.BOM_UTF8).strip():
         raise SkippedFile(f"{path.name}: the file is empty.")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise LoadError(f"{path.name}: the file is UTF-16 text; save it again as CSV UTF-8 (or GB18030), or as XLSX.")
@@ -144,27 +206,51 @@ def _csv_bytes(path: Path) -> tuple[bytes, str]:
             raise LoadError(f"{path.name}: not a CSV text file but {what}.")
     if b"\x00" in data[:65536]:
         raise LoadError(f"{path.name}: binary content (NUL bytes), not CSV text; re-export the file as CSV UTF-8.")
-    for encoding in ("utf-8-sig", "gb18030"):
-        if _decodes(data, encoding):
-            return data, encoding
+    bad = _undecodable_at(data, "utf-8-sig")
+    if bad is None:
+        return data, "utf-8-sig"
+    if data.startswith(codecs.BOM_UTF8):  # the BOM says UTF-8: decoding the rest as GB18030 would be a guess
+        line = data.count(b"\n", 0, bad) + 1
+        raise LoadError(
+            f"{path.name}: starts with a UTF-8 byte-order mark but line {line} is not UTF-8 (byte 0x{data[bad]:02X}); "
+            "the file mixes encodings (GBK/GB18030 text after a UTF-8 BOM?). Re-export it as CSV UTF-8."
+        )
+    if _undecodable_at(data, "gb18030") is None:
+        return data, "gb18030"
     raise LoadError(f"{path.name}: cannot decode the file as UTF-8 or GB18030; re-export it as CSV UTF-8.")
 
 
-def _decodes(data: bytes, encoding: str, chunk: int = 1 << 24) -> bool:
-    """Whether ``data`` is valid ``encoding`` (checked piecewise, never holding the whole text)."""
+def _undecodable_at(data: bytes, encoding: str, chunk: int = 1 << 24) -> int | None:
+    """Offset of the first byte of ``data`` that is not valid ``encoding`` (checked piecewise,
+    never holding the whole text), or None."""
     decoder = codecs.getincrementaldecoder(encoding)()
-    try:
-        for start in range(0, len(data), chunk):
+    for start in range(0, len(data), chunk):
+        pending = len(decoder.getstate()[0])  # bytes of a character cut by the previous piece
+        try:
             decoder.decode(data[start : start + chunk], final=start + chunk >= len(data))
-    except UnicodeDecodeError:
-        return False
-    return True
+        except UnicodeDecodeError as exc:
+            return start - pending + exc.start
+    return None
 
 
 def _separator(path: Path, text: str) -> str:
+    """The delimiter among ``SEPARATORS`` under which the first rows show the most known headers
+    (then: the one of a ``.tsv`` name, the most frequent, the first listed)."""
     head = text[:65536].split("\n", HEADER_SCAN_ROWS)[:HEADER_SCAN_ROWS]
-    tabs, commas = sum(x.count("\t") for x in head), sum(x.count(",") for x in head)
-    return "\t" if path.suffix.lower() == ".tsv" or tabs > commas else ","
+
+    def rank(order_sep):
+        order, sep = order_sep
+        rows = []
+        try:
+            for row in csv.reader(head, delimiter=sep):
+                rows.append(row)
+        except csv.Error:
+            pass  # judged on the rows read so far; _peek reports a malformed file
+        hits = max((header_hits(r) for r in rows), default=0)
+        tsv = sep == "\t" and path.suffix.lower() == ".tsv"
+        return hits, tsv, sum(line.count(sep) for line in head), -order
+
+    return max(enumerate(SEPARATORS), key=rank)[1]
 
 
 def _peek(path: Path, data: bytes, encoding: str, sep: str) -> tuple[list[list[str]], list[int]]:
@@ -185,45 +271,100 @@ def _peek(path: Path, data: bytes, encoding: str, sep: str) -> tuple[list[list[s
     return rows, ends
 
 
+def _line_end(data: bytes, line: int) -> int:
+    """Offset of the newline ending physical line ``line`` (1-based), or ``len(data)``."""
+    end = -1
+    for _ in range(line):
+        end = data.find(b"\n", end + 1)
+        if end < 0:
+            return len(data)
+    return end
+
+
 def _widen_line(data: bytes, line: int, sep: bytes) -> bytes:
     """``data`` with one more (empty) cell at the end of physical line ``line`` (1-based).
 
     Safe in GB18030 too: its multi-byte characters never contain a newline, tab or comma byte.
     """
-    end = -1
-    for _ in range(line):
-        end = data.find(b"\n", end + 1)
-        if end < 0:
-            end = len(data)
-            break
+    end = _line_end(data, line)
     end -= end > 0 and data[end - 1 : end] == b"\r"
     return data[:end] + sep + data[end:]
 
 
-def _read_csv(path: Path, table: str | None) -> tuple[str, pd.DataFrame, int]:
+def _short_rows(path: Path, data: bytes, start: int, encoding: str, sep: str, width: int, last: pd.Series) -> np.ndarray | None:
+    """Rows of ``data[start:]`` (the bytes after the header line) with fewer cells than the header has.
+
+    pandas pads a short row with empty cells, so the rows whose last cell is empty are checked again
+    with pyarrow's CSV parser, which reports each short row's record number (C++, no Python per row
+    except for the short rows themselves).
+    """
+    candidates = (last.fillna("") == "").to_numpy(dtype=bool)
+    if not candidates.any():
+        return None
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if encoding == "gb18030":  # pyarrow hands the handler a short row as UTF-8 text (and 0x7C may be a trail byte)
+        body = pa.py_buffer(data[start:].decode(encoding).encode("utf-8"))
+    else:
+        body = pa.py_buffer(data)[start:]  # no copy
+    short, invalid = [], [0]
+
+    def on_invalid(row) -> str:
+        invalid[0] += 1
+        if row.actual_columns < row.expected_columns:
+            short.append(-1 if row.number is None else row.number - 1)
+        return "skip"
+
+    names = [str(i) for i in range(width)]
+    try:
+        parsed = pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(include_columns=names[:1], column_types={names[0]: pa.binary()}),
+        )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise LoadError(f"{path.name}: not a well-formed CSV ({exc}).") from exc
+    if parsed.num_rows + invalid[0] != len(last) or -1 in short:  # the two parsers must agree on the rows
+        raise LoadError(
+            f"{path.name}: cannot tell where its rows end (a stray quote character?); re-export the file as CSV UTF-8."
+        )
+    out = np.zeros(len(last), dtype=bool)
+    out[short] = True
+    return out & candidates
+
+
+def _read_csv(path: Path, table: str | None) -> _FileRead:
     data, encoding = _csv_bytes(path)
     sep = _separator(path, data[:65536].decode(encoding, errors="ignore"))
     rows, ends = _peek(path, data, encoding, sep)
     table, at = _choose_table(rows, path, table)
-    positions = _positions(path, table, rows[at])
-    width = len(rows[at])  # a cell past the header's last column means a malformed (shifted) row
+    header = rows[at]
+    positions = _positions(path, table, header)
+    width = len(header)  # a cell past the header's last column means a malformed (shifted) row
     # the header line gets one more empty cell so that the parser always has a column ``width``
-    data = _widen_line(data, ends[at], sep.encode())
-    wanted = {*positions, width}
+    widened = _widen_line(data, ends[at], sep.encode())
+    wanted = {*positions, width - 1, width}
     try:
         body = pd.read_csv(
-            io.BytesIO(data), encoding=encoding, sep=sep, header=None, skiprows=ends[at - 1] if at else 0,
+            io.BytesIO(widened), encoding=encoding, sep=sep, header=None, skiprows=ends[at - 1] if at else 0,
             names=list(range(width + 1)), index_col=False, usecols=lambda c: c in wanted, dtype=str,
             keep_default_na=False, skip_blank_lines=False,
         )
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
         raise LoadError(f"{path.name}: not a well-formed CSV ({exc}).") from exc
+    del widened
     body = body.iloc[1:]
     overflow = body.pop(width).fillna("") != ""
+    last = body[width - 1] if width - 1 in positions else body.pop(width - 1)
+    short = _short_rows(path, data, _line_end(data, ends[at]) + 1, encoding, sep, width, last)
     body.columns = [positions[p] for p in sorted(positions)]
     if overflow.any():
         body["_overflow"] = overflow.to_numpy()
-    return table, body, at + 2
+    if short is not None and short.any():
+        body["_truncated"] = short
+    return _FileRead(table, body, at + 2, header, positions)
 
 
 # ---------------------------------------------------------------- XLSX and Parquet
@@ -238,26 +379,78 @@ def _check_workbook(path: Path) -> None:
         raise LoadError(f"{path.name}: not an XLSX workbook (no ZIP signature); if it is CSV text, rename it to .csv.")
 
 
-def _read_xlsx(path: Path, table: str | None) -> tuple[str, pd.DataFrame, int]:
+def _workbook_error(path: Path, exc: Exception) -> LoadError:
+    return LoadError(
+        f"{path.name}: cannot read the workbook ({type(exc).__name__}: {exc}); open it in Excel and save it "
+        "again as .xlsx, or export CSV UTF-8."
+    )
+
+
+def _choose_sheet(path: Path, heads: dict[str, pd.DataFrame], table: str | None) -> tuple[str, list[list[str]]]:
+    """(sheet name, its first rows) of the sheet whose rows best match a table (the table the file
+    name designates, if any); ties go to the earlier sheet, so a cover page before the data is skipped."""
+    target = table or table_by_name(path.stem)
+    best = None
+    for name, head in heads.items():
+        if head.empty:
+            continue
+        rows = head.fillna("").astype(str).to_numpy().tolist()
+        score = max(_hits(target, r) if target else header_hits(r) for r in rows)
+        if best is None or score > best[0]:
+            best = (score, name, rows)
+    if best is None:
+        raise SkippedFile(f"{path.name}: every sheet of the workbook is empty.")
+    return best[1], best[2]
+
+
+def _read_xlsx(path: Path, table: str | None) -> _FileRead:
     _check_workbook(path)
+    options = {"header": None, "dtype": object, "keep_default_na": False}  # typed cells: numeric IDs are caught
     try:
-        sheet = pd.read_excel(path, header=None, dtype=str, keep_default_na=False, sheet_name=0, engine="openpyxl")
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            heads = {name: pd.read_excel(book, sheet_name=name, nrows=HEADER_SCAN_ROWS, **options) for name in book.sheet_names}
+            name, rows = _choose_sheet(path, heads, table)
+            sheet = pd.read_excel(book, sheet_name=name, **options)
+    except (LoadError, SkippedFile):
+        raise
     except Exception as exc:  # openpyxl/zipfile raise many kinds for a damaged or mislabelled workbook
-        raise LoadError(
-            f"{path.name}: cannot read the workbook ({type(exc).__name__}: {exc}); open it in Excel and save it "
-            "again as .xlsx, or export CSV UTF-8."
-        ) from exc
-    if sheet.empty:
-        raise SkippedFile(f"{path.name}: the first sheet is empty.")
-    rows = sheet.head(HEADER_SCAN_ROWS).fillna("").astype(str).to_numpy().tolist()
+        raise _workbook_error(path, exc) from exc
     table, at = _choose_table(rows, path, table)
-    positions = _positions(path, table, rows[at])
+    header = rows[at]
+    positions = _positions(path, table, header)
     body = sheet.iloc[at + 1 :, sorted(positions)].reset_index(drop=True)
     body.columns = [positions[p] for p in sorted(positions)]
-    return table, body, at + 2
+    _numeric_ids(path, table, body, header, positions, at + 2, name)
+    return _FileRead(table, body.astype(str), at + 2, header, positions, sheet=name)
 
 
-def _read_parquet(path: Path, table: str | None) -> tuple[str, pd.DataFrame, int]:
+def _numeric_ids(path, table, body, header, positions, first_row, sheet) -> None:
+    """LoadError for an ID column holding spreadsheet numbers of 16+ digits (rounded to 15 digits
+    by Excel, to a double by the file format: the ID is lost)."""
+    columns = TABLES[table].columns
+    for pos, name in positions.items():
+        if name not in columns or columns[name].type != "id":
+            continue
+        col = body[name]
+        if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
+            continue  # all text: the usual case, checked in C
+        numeric = col.map(type).isin([int, float])
+        value = pd.to_numeric(col.where(numeric), errors="coerce").abs()
+        bad = np.flatnonzero((value >= ID_NUMBER_LIMIT).to_numpy(dtype=bool, na_value=False))
+        if len(bad):
+            where = f"sheet '{sheet}', " if sheet else ""
+            raise LoadError(_mangled_message(path, header[pos], name, f"{where}row {first_row + bad[0]}: {col.iloc[bad[0]]!r}"))
+
+
+def _mangled_message(path: Path, label: str, name: str, example: str) -> str:
+    return (
+        f"{path.name}: column '{label}' ({name}) holds IDs that went through a spreadsheet number ({example}), "
+        "so their last digits are lost. Export IDs as text: use the backend's CSV file unchanged (do not open and "
+        "save it in Excel), or in Excel format the column as 文本 (Text) before pasting the IDs."
+    )
+
+
+def _read_parquet(path: Path, table: str | None) -> _FileRead:
     import pyarrow.parquet as pq
 
     try:
@@ -272,7 +465,7 @@ def _read_parquet(path: Path, table: str | None) -> tuple[str, pd.DataFrame, int
     except Exception as exc:
         raise LoadError(f"{path.name}: cannot read the Parquet data ({type(exc).__name__}: {exc}).") from exc
     body.columns = [positions[p] for p in sorted(positions)]
-    return table, body.reset_index(drop=True), 2
+    return _FileRead(table, body.reset_index(drop=True), 2, names, positions)
 
 
 READERS = {".xlsx": _read_xlsx, ".xlsm": _read_xlsx, ".parquet": _read_parquet, ".pq": _read_parquet}
@@ -283,23 +476,74 @@ def read_table_file(path: str | Path, table: str | None = None) -> tuple[str, pd
 
     ``_source_row`` is the 1-based spreadsheet row (header row and any title line counted; a quoted
     cell spanning lines is one row). Parquet rows are numbered the same way (first data row = 2).
-    Of a workbook, the first sheet is read.
+    Of a workbook, the sheet whose header best matches a table is read (``frame.attrs["sheet"]``).
     Rows whose recognised cells are all empty are dropped; ``frame.attrs["blank_rows"]`` counts them.
     Raises :class:`LoadError` for an unreadable file, :class:`SkippedFile` for one to ignore.
     """
     path = Path(path)
     reader = READERS.get(path.suffix.lower(), _read_csv)
     try:
-        table, body, first_row = reader(path, table)
+        got = reader(path, table)
     except OSError as exc:
         raise LoadError(f"{path.name}: cannot read the file ({exc.strerror or exc}).") from exc
-    body = body.reset_index(drop=True)
+    body = got.body.reset_index(drop=True)
+    _check_ids(path, got, body)
+    _check_twins(path, got, body)
     body["_source_file"] = pd.Categorical.from_codes(np.zeros(len(body), dtype=np.int8), categories=[path.name])
-    body["_source_row"] = np.arange(first_row, first_row + len(body), dtype="int64")
+    body["_source_row"] = np.arange(got.first_row, got.first_row + len(body), dtype="int64")
     blank = _blank_rows(body)
     body = body[~blank].reset_index(drop=True) if blank.any() else body
     body.attrs["blank_rows"] = int(blank.sum())
-    return table, body
+    if got.sheet is not None:
+        body.attrs["sheet"] = got.sheet
+    return got.table, body
+
+
+def _label(got: _FileRead, name: str) -> str:
+    return next(got.header[p] for p, n in got.positions.items() if n == name)
+
+
+def _check_ids(path: Path, got: _FileRead, body: pd.DataFrame) -> None:
+    """LoadError for an ID column that went through a number: floats of 16+ digits (Parquet) or
+    E-notation text such as ``6.931E+18`` (a CSV saved by Excel)."""
+    for name in TABLES[got.table].columns_of_type("id"):
+        if name not in body:
+            continue
+        col = body[name]
+        if pd.api.types.is_float_dtype(col):
+            bad = (col.abs() >= ID_NUMBER_LIMIT).to_numpy(dtype=bool, na_value=False)
+        elif _is_text(col):
+            text = col.astype("string").str.strip()
+            bad = text.str.contains("E+", case=False, regex=False).fillna(False).to_numpy(dtype=bool)
+            if bad.any():
+                bad &= text.str.fullmatch(_E_NOTATION).fillna(False).to_numpy(dtype=bool)
+        else:
+            continue
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise LoadError(_mangled_message(path, _label(got, name), name, f"row {got.first_row + i}: {col.iloc[i]!r}"))
+
+
+def _check_twins(path: Path, got: _FileRead, body: pd.DataFrame) -> None:
+    """Two headers giving one guarded column (e.g. 主订单编号 and 订单编号) must agree on every row
+    (two blanks agree); the second is then dropped. LoadError naming both columns otherwise."""
+    for pos, twin in got.positions.items():
+        if not twin.startswith(TWIN):
+            continue
+        name = twin.split(":")[1]
+        parse = PARSERS[TABLES[got.table].columns[name].type]
+        raw = body.pop(twin)
+        first, second = parse(body[name]), parse(raw)
+        both = (first.notna() & second.notna()).to_numpy(dtype=bool)
+        differ = (first.isna() != second.isna()).to_numpy(dtype=bool) | (both & (first != second).to_numpy(dtype=bool, na_value=False))
+        if differ.any():
+            i = int(np.argmax(differ))
+            main = next(p for p, n in got.positions.items() if n == name)
+            raise LoadError(
+                f"{path.name}: columns '{got.header[main]}' ({column_letter(main)}) and '{got.header[pos]}' "
+                f"({column_letter(pos)}) both give {name} but disagree (row {got.first_row + i}: "
+                f"{body[name].iloc[i]!r} vs {raw.iloc[i]!r}); delete the wrong column."
+            )
 
 
 def _blank_rows(body: pd.DataFrame) -> pd.Series:
@@ -379,6 +623,10 @@ def parse_datetimes(s: pd.Series) -> pd.Series:
 
 
 def _numbers_from_text(text: pd.Series, units: str = "") -> pd.Series:
+    comma = text.str.contains("[,，]", regex=True).fillna(False)
+    if comma.any():  # a comma separates thousands; "12,50" (a decimal comma) is unparseable, not 1250
+        grouped = ~text[comma].str.contains(_BAD_GROUPING, regex=True).fillna(False)
+        text = text.where(~comma, text.where(grouped.reindex(text.index, fill_value=True)))
     text = text.str.replace(f"[¥￥,，元 \t\u3000{units}]", "", regex=True)  # real characters: pyarrow's regex
     return pd.to_numeric(text, errors="coerce").astype("float64")
 
@@ -459,9 +707,10 @@ def parse_table(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataF
         out[name] = parsed
         if bad is not None and bad.any():
             problems.append(_problem_frame(frame.index[bad.to_numpy()], name, frame[name][bad.to_numpy()]))
-    if "_overflow" in frame:
-        rows = frame.index[frame["_overflow"].to_numpy(dtype=bool)]
-        problems.append(_problem_frame(rows, ROW_PROBLEM, pd.Series("more cells than the header has columns", index=rows)))
+    for flag, column, text in (("_overflow", ROW_PROBLEM, "more cells"), ("_truncated", SHORT_PROBLEM, "fewer cells")):
+        if flag in frame:
+            rows = frame.index[frame[flag].to_numpy(dtype=bool)]
+            problems.append(_problem_frame(rows, column, pd.Series(f"{text} than the header has columns", index=rows)))
     typed = pd.DataFrame(out, index=frame.index)
     _normalise_codes(table, typed)
     for c in SOURCE_COLUMNS:
@@ -550,6 +799,8 @@ def read_shop_files(folder: str | Path) -> RawShop:
             continue
         pieces.setdefault(table, []).append(frame)
         raw.files.append({"file": path.name, "table": table, "rows": len(frame), "blank_rows": frame.attrs["blank_rows"]})
+        if "sheet" in frame.attrs:
+            raw.files[-1]["sheet"] = frame.attrs["sheet"]
     for table, frames in pieces.items():
         typed, problems = _combine(table, [parse_table(table, run) for run in _text_runs(frames)])
         typed["_source_file"] = _file_names(frames)
@@ -574,8 +825,9 @@ def _text_runs(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
     out = []
     for run in runs:
         frame = pd.concat(run, ignore_index=True) if len(run) > 1 else run[0]
-        if "_overflow" in frame:
-            frame["_overflow"] = frame["_overflow"].fillna(False).astype(bool)
+        for flag in ("_overflow", "_truncated"):
+            if flag in frame:
+                frame[flag] = frame[flag].fillna(False).astype(bool)
         out.append(frame)
     return out
 

@@ -39,7 +39,9 @@ class ShopReport:
             "stage": card.stage,
             "assumptions": list(card.assumptions),
             "data_quality": self.shop.quality_counts(),
-            # beyond SPEC §8: what the report used and how a consumer sees the score
+            # beyond SPEC §8: files not loaded (counted as data_quality.skipped_file), what the report
+            # used and how a consumer sees the score
+            "skipped_files": [{"file": f["file"], "reason": f["reason"]} for f in self.shop.ignored],
             "overrides": list(card.overrides),
             "profile_source": self.ctx.profile.source,
             "display": card.display,

@@ -25,6 +25,12 @@ from importlib import resources
 import yaml
 
 EVENT_TIME_EXCLUDED = {"promised_ship_at", "promised_delivery_at"}  # deadlines, not events
+# no Douyin e-commerce export holds a real time before this (抖音小店 opened in 2018): an earlier
+# value (1970-01-01 is a Unix 0, 1900-01-00 an Excel 0) is a placeholder, never an event
+EARLIEST_TIMESTAMP = "2016-01-01"
+# a header lacking a required column is still "that table's export" when it names this share of the
+# table's columns (a drifted 75-column order export names 11 of 16; a 结算账单 5 of 16)
+RECOGNISED_SHARE = 0.5
 _NAME_SEPARATOR = re.compile(r"[\s_\-.()（）\[\]【】0-9]")
 
 
@@ -98,15 +104,28 @@ def resolve_positions(table: str, header: list[str]) -> dict[int, str]:
     """Column position -> canonical name for the raw headers of one file.
 
     When several headers name the same column, the one whose alias comes first in columns.yaml
-    wins (then the leftmost); the others are left unmapped.
+    wins (then the leftmost); the others are left unmapped (see :func:`header_candidates`).
     """
+    best = {canon: cands[0] for canon, cands in header_candidates(table, header).items()}
+    return {pos: canon for canon, (_, pos) in sorted(best.items(), key=lambda kv: kv[1][1])}
+
+
+def header_candidates(table: str, header: list[str]) -> dict[str, list[tuple[int, int]]]:
+    """Canonical column -> every (alias rank, position) of the header naming it, best first."""
     ranks = _header_ranks(table)
-    best: dict[str, tuple[int, int]] = {}
+    out: dict[str, list[tuple[int, int]]] = {}
     for pos, raw in enumerate(header):
         hit = ranks.get(normalise_header(raw))
-        if hit and (hit[0] not in best or (hit[1], pos) < best[hit[0]]):
-            best[hit[0]] = (hit[1], pos)
-    return {pos: canon for canon, (_, pos) in sorted(best.items(), key=lambda kv: kv[1][1])}
+        if hit:
+            out.setdefault(hit[0], []).append((hit[1], pos))
+    return {canon: sorted(cands) for canon, cands in out.items()}
+
+
+def guarded_columns(table: str) -> set[str]:
+    """Columns whose value identifies or places a row (required, key and ID columns): two headers
+    giving one of them must agree (the loader compares them)."""
+    spec = TABLES[table]
+    return {*spec.required, *spec.key, *spec.columns_of_type("id")}
 
 
 @cache
@@ -154,6 +173,18 @@ def closest_table(header: list[str]) -> tuple[str, list[str]] | None:
         if missing and len(mapped) >= 2 and set(TABLES[n].required) & mapped
     ]
     return max(cands)[3:] if cands else None
+
+
+def recognised_table(header: list[str]) -> tuple[str, list[str]] | None:
+    """(table, missing required columns) when a header that matches no table is still recognisably
+    that table's export: :func:`closest_table`, recognising at least ``RECOGNISED_SHARE`` of the
+    table's columns. Such a file is a LoadError whatever its name (a drifted header must not make
+    an export vanish); a weaker resemblance (a 结算账单 shares five columns with orders) is not."""
+    near = closest_table(header)
+    if near is None:
+        return None
+    mapped = set(resolve_positions(near[0], header).values())
+    return near if len(mapped) >= RECOGNISED_SHARE * len(TABLES[near[0]].columns) else None
 
 
 def header_hits(header: list[str]) -> int:

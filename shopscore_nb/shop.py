@@ -29,7 +29,7 @@ CONFIG_TYPES = {
     "cutoffs": (dict,),
     "overrides": (dict,),
     "weights": (dict,),
-    "remote_area_bonus": (bool, int, float),
+    "remote_area_bonus": (bool,),  # a number here (even -100) would switch the bonus on
 }
 CONFIG_TYPE_NAMES = {str: "text", int: "a number", float: "a number", bool: "true/false", dict: "a mapping"}
 # one path component: anything but separators and NUL (a folder may legally hold control characters;
@@ -90,11 +90,14 @@ class ShopData:
         return latest.normalize() + pd.Timedelta(days=1)
 
     def quality_counts(self) -> dict[str, int]:
-        """Rows set aside or warned about, by reason (what ``metrics`` reports as ``data_quality``)."""
+        """Rows set aside or warned about, by reason, and ``skipped_file``: files of the folder not
+        loaded (what ``metrics`` reports as ``data_quality``; the files are in :meth:`ignored_files`)."""
         counts: dict[str, int] = {}
         for frame in (self.quarantine, self.warnings):
             for reason, n in frame["reason"].value_counts().items():
                 counts[reason] = counts.get(reason, 0) + int(n)
+        if self.ignored:
+            counts["skipped_file"] = len(self.ignored)
         return dict(sorted(counts.items()))
 
     def ignored_files(self) -> pd.DataFrame:
@@ -129,13 +132,33 @@ class ShopData:
         return pd.DataFrame(rows)
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader refusing a mapping key given twice (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        first: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                seen = key in first
+            except TypeError:  # an unhashable key: PyYAML reports it below
+                continue
+            if seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' is given twice (first on line {first[key]}); keep one", key_node.start_mark
+                )
+            first[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_shop_config(folder: Path) -> dict:
     """``shop.yaml``: name, industry (考核行业), shop_type, profile, cutoffs ... validated."""
     path = Path(folder) / "shop.yaml"
     if not path.exists():
         return {}
     try:
-        config = yaml.safe_load(path.read_bytes().decode("utf-8-sig")) or {}
+        config = yaml.load(path.read_bytes().decode("utf-8-sig"), Loader=_UniqueKeyLoader) or {}  # a SafeLoader
     except UnicodeDecodeError as exc:
         raise LoadError(f"{path}: not UTF-8 text; save shop.yaml as UTF-8.") from exc
     except yaml.YAMLError as exc:

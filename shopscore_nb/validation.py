@@ -2,13 +2,18 @@
 
 Quarantined rows (left out of every indicator, kept with reason and source file + row):
 ``malformed_row`` (a CSV row with more cells than its header: an unquoted comma shifted it),
-``missing_required``, ``unparseable_required``, ``score_out_of_range``, ``unknown_code``,
+``truncated_row`` (fewer cells than its header: a download cut mid-row), ``unparseable_required``,
+``missing_required``, ``implausible_timestamp`` (a required time before
+:data:`~shopscore_nb.schema.EARLIEST_TIMESTAMP`), ``unknown_code``, ``score_out_of_range``,
 ``duplicate_key``, ``picked_up_before_paid``, ``signed_before_picked_up``,
 ``aftersale_event_before_applied``. A row gets the first reason that applies, in that order.
 
 Warnings (rows kept): ``orphan`` (order not in the orders export), ``unparseable_optional``
-(the cell became empty; an unreadable flag became False), ``future_timestamp`` (later than the
-moment of loading). A warning is given once per row and reason, and only for rows that are kept.
+(the cell became empty; an unreadable flag became False), ``implausible_timestamp`` (an optional
+time before the cut-off, emptied), ``negative_amount`` (a negative money value, emptied),
+``future_timestamp`` (later than the moment of loading). A warning is given once per row and
+reason, and only for rows that are kept. Emptied values are emptied before the order of events is
+checked, so a placeholder 1970 time never quarantines a row as an impossible order of events.
 
 The column contracts (required values present, scores 1–5, known codes) are written as pandera
 schemas (:func:`table_schema`, usable on any canonical frame) and applied by a vectorised
@@ -25,12 +30,13 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .fastops import isin
-from .loading import ROW_PROBLEM, LoadError
-from .schema import EVENT_TIME_EXCLUDED, TABLES
+from .loading import ROW_PROBLEM, SHORT_PROBLEM, LoadError
+from .schema import EARLIEST_TIMESTAMP, EVENT_TIME_EXCLUDED, TABLES
 
 QUARANTINE_COLUMNS = ["table", "reason", "column", "detail", "source_file", "source_row"]
 ROLE_CODES = ["buyer", "agent", "robot_assist", "robot", "system"]
 SCORES = [1, 2, 3, 4, 5]
+EARLIEST = pd.Timestamp(EARLIEST_TIMESTAMP)
 
 
 @dataclass
@@ -53,6 +59,8 @@ def table_schema(table: str) -> pa.DataFrameSchema:
             checks.append(pa.Check.isin(SCORES, name="score_out_of_range", ignore_na=True))
         if table == "im_messages" and name == "sender_role":
             checks.append(pa.Check.isin(ROLE_CODES, name="unknown_code", ignore_na=True))
+        if col.type == "datetime" and col.required:
+            checks.append(pa.Check.ge(EARLIEST, name="implausible_timestamp", ignore_na=True))
         columns[name] = pa.Column(nullable=not col.required, checks=checks, required=col.required, coerce=False)
     return pa.DataFrameSchema(columns, strict=False)
 
@@ -65,8 +73,10 @@ def contract_failures(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         cases = err.failure_cases
         cases = cases[cases["index"].notna()]
         column = cases["column"].astype(str)
+        shown = cases["check"].astype(str)  # pandera shows a built-in check by its expression, not its name
         check = pd.Series("unknown_code", index=cases.index).where(column == "sender_role", "score_out_of_range")
-        check = check.where(~cases["check"].astype(str).str.contains("not_nullable"), "missing_required")
+        check = check.where(~shown.str.startswith("greater_than"), "implausible_timestamp")
+        check = check.where(~shown.str.contains("not_nullable"), "missing_required")
         return pd.DataFrame({"row": cases["index"].astype("int64"), "column": column, "check": check})
     return pd.DataFrame({"row": pd.Series(dtype="int64"), "column": pd.Series(dtype=str), "check": pd.Series(dtype=str)})
 
@@ -97,9 +107,10 @@ def contract_checks(table: str, frame: pd.DataFrame, problems: pd.DataFrame):
     absent = [c for c in spec.required if c not in frame]
     if absent:
         raise LoadError(f"table {table}: required column(s) {absent} absent; cannot validate.")
-    raw = _problem_values(problems, ROW_PROBLEM, frame.index)
-    if raw is not None:
-        yield "malformed_row", "", raw.notna(), lambda mask: raw[mask]
+    for reason, marker in (("malformed_row", ROW_PROBLEM), ("truncated_row", SHORT_PROBLEM)):
+        raw = _problem_values(problems, marker, frame.index)
+        if raw is not None:
+            yield reason, "", raw.notna(), (lambda r: lambda mask: r[mask])(raw)
     for col in spec.required:
         raw = _problem_values(problems, col, frame.index)
         if raw is not None:
@@ -107,6 +118,10 @@ def contract_checks(table: str, frame: pd.DataFrame, problems: pd.DataFrame):
     for col in spec.required:  # a code column is missing when its raw label is (unknown labels: below)
         given = frame[f"{col}_raw"] if f"{col}_raw" in frame else frame[col]
         yield "missing_required", col, given.isna(), f"{col} is empty"
+    for col in spec.required:
+        if spec.columns[col].type == "datetime":
+            early = (frame[col] < EARLIEST).to_numpy(dtype=bool, na_value=False)
+            yield "implausible_timestamp", col, early, _values(frame, col)
     if table == "im_messages":
         given = "sender_role_raw" if "sender_role_raw" in frame else "sender_role"
         unknown = frame[given].notna() & ~frame["sender_role"].isin(ROLE_CODES).fillna(False)
@@ -344,10 +359,36 @@ def _key_text(table: str, frame: pd.DataFrame, key: list[str]):
     return text
 
 
+def emptied_values(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, str, np.ndarray, pd.Series]]]:
+    """``frame`` with the values no one should use emptied — optional times before ``EARLIEST`` and
+    negative money — and what was emptied: ``(reason, column, mask, original values)``."""
+    out, emptied = frame, []
+    for col in TABLES[table].columns.values():
+        if col.name not in frame:
+            continue
+        values = frame[col.name]
+        if col.type == "datetime" and not col.required:
+            reason, mask = "implausible_timestamp", values < EARLIEST
+        elif col.type == "number":
+            reason, mask = "negative_amount", values < 0
+        else:
+            continue
+        mask = mask.to_numpy(dtype=bool, na_value=False)
+        if mask.any():
+            out = frame.copy() if out is frame else out
+            out[col.name] = values.mask(mask)
+            emptied.append((reason, col.name, mask, values))
+    return out, emptied
+
+
 def validate(raw_tables: dict[str, pd.DataFrame], problems: pd.DataFrame | None = None, now=None) -> Validation:
     """Quarantine and warn; returns clean tables, quarantine and warning records, rejected rows."""
     now = as_local_naive(now)
     problems = problems if problems is not None else pd.DataFrame(columns=["table", "row", "column", "raw"])
+    emptied = {}
+    raw_tables = dict(raw_tables)
+    for table, frame in raw_tables.items():
+        raw_tables[table], emptied[table] = emptied_values(table, frame)
     verdicts = _contract_verdicts(raw_tables, problems)
     orders = raw_tables.get("orders")
     paid = order_paid_at(orders[verdicts["orders"].kept] if orders is not None and "shipments" in raw_tables else None)
@@ -356,10 +397,23 @@ def validate(raw_tables: dict[str, pd.DataFrame], problems: pd.DataFrame | None 
             frame, verdict = raw_tables[table], verdicts[table]
             for reason, column, mask, detail in event_order_checks(table, frame, paid):
                 verdict.mark(reason, column, mask, detail)
-    return _assemble(raw_tables, problems, verdicts, now)
+    return _assemble(raw_tables, problems, verdicts, now, emptied)
 
 
-def _assemble(raw_tables, problems, verdicts, now) -> Validation:
+def _emptied_warnings(table: str, kept: pd.DataFrame, keep: np.ndarray, emptied) -> list[pd.DataFrame]:
+    """One warning per kept row and reason for the values :func:`emptied_values` emptied."""
+    out = []
+    for reason in dict.fromkeys(r for r, *_ in emptied):
+        checks = []
+        for r, col, mask, values in emptied:
+            if r == reason:
+                shown = values[keep].astype("string")
+                checks.append((col, mask[keep], (lambda c, v: lambda m: c + "=" + v[m])(col, shown)))
+        out += _warning_records(table, kept, reason, checks)
+    return out
+
+
+def _assemble(raw_tables, problems, verdicts, now, emptied=None) -> Validation:
     tables, quarantined, warnings, rejected = {}, [], [], {}
     for table, frame in raw_tables.items():
         verdict = verdicts[table]
@@ -370,6 +424,7 @@ def _assemble(raw_tables, problems, verdicts, now) -> Validation:
         table_problems = problems[problems["table"] == table] if len(problems) else problems
         checks = unparseable_optional_checks(table, kept, table_problems)
         warnings += _warning_records(table, kept, "unparseable_optional", checks)
+        warnings += _emptied_warnings(table, kept, verdict.kept, (emptied or {}).get(table, []))
         tables[table] = kept.reset_index(drop=True)
     warnings += orphan_warnings(tables)
     warnings += future_warnings(tables, now)

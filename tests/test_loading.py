@@ -165,7 +165,7 @@ def test_export_shop_files_matched_by_header(export_shop):
     }
     assert [f["file"] for f in export_shop.ignored] == ["1768222500_settle.csv"]
     assert export_shop.config == {"name": "示例旗舰店", "industry": "日用百货", "shop_type": "旗舰"}
-    assert export_shop.quality_counts() == {}
+    assert export_shop.quality_counts() == {"skipped_file": 1}  # the 结算账单: listed and counted, not loaded
 
 
 def test_orders_75_column_export(export_shop):

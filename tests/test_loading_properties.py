@@ -135,3 +135,22 @@ def test_no_traceback_escapes_for_any_file(content, suffix):
         else:
             summary = shop.quality_summary()
             assert (summary["rows_read"] == summary["rows_kept"] + summary["quarantined"]).all()
+
+
+@SETTINGS
+@given(data=shop_rows(), cuts=st.lists(st.tuples(st.integers(0, 20), st.integers(1, 3)), max_size=5), lang=st.sampled_from(["en", "zh"]))
+def test_rows_with_fewer_cells_are_quarantined_as_truncated(data, cuts, lang):
+    """A row cut short (fewer cells than the header, wherever the cut falls) is quarantined as
+    ``truncated_row`` at its own spreadsheet row; every other row is judged as before."""
+    orders = [list(r) for r in data["orders"]]
+    cut_rows = set()
+    for at, keep in cuts:
+        if at < len(orders):
+            orders[at] = orders[at][:keep]
+            cut_rows.add(at + 2)
+    shop = load_variant({"orders": orders}, lang=lang)
+    q = shop.quarantine
+    assert set(q.loc[q["reason"] == "truncated_row", "source_row"]) == cut_rows
+    summary = shop.quality_summary().set_index("table")
+    assert summary.loc["orders", "rows_read"] == len(orders)
+    assert summary.loc["orders", "rows_read"] == summary.loc["orders", "rows_kept"] + summary.loc["orders", "quarantined"]

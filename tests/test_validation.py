@@ -358,10 +358,11 @@ def test_row_with_more_cells_than_the_header(tmp_path):
     assert shop.tables["orders"]["order_id"].tolist() == ["O1", "O3"]  # a trailing empty cell is harmless
 
 
-def test_row_with_fewer_cells_is_read_with_empty_cells(tmp_path):
-    shop = load(write_shop(tmp_path, {"orders.csv": "order_id,paid_at,amount\nO1,2026-07-01\nO2\n"}))
-    assert reasons(shop.quarantine) == [("orders", "missing_required", "paid_at", 3)]
-    assert shop.tables["orders"]["amount"].isna().all()
+def test_row_with_fewer_cells_than_the_header_is_truncated(tmp_path):
+    shop = load(write_shop(tmp_path, {"orders.csv": "order_id,paid_at,amount\nO1,2026-07-01\nO2\nO3,2026-07-01,\n"}))
+    assert reasons(shop.quarantine) == [("orders", "truncated_row", "", 2), ("orders", "truncated_row", "", 3)]
+    assert shop.tables["orders"]["order_id"].tolist() == ["O3"]  # a trailing empty cell is a cell
+    assert_rows_add_up(shop)
 
 
 # ---------------------------------------------------------------- the contract itself
@@ -388,7 +389,7 @@ def test_vectorised_contract_equals_the_pandera_schema(table):
         elif name == "sender_role":
             frame[name] = pd.Series(rng.choice(["buyer", "agent", "robot", "system", "robot_assist", "boss", None], n), dtype="string")
         elif col.type == "datetime":
-            frame[name] = pd.Series(rng.choice([pd.Timestamp("2026-07-01"), pd.NaT], n), dtype="datetime64[ns]")
+            frame[name] = pd.Series(rng.choice([pd.Timestamp("2026-07-01"), pd.Timestamp("1970-01-01"), pd.NaT], n), dtype="datetime64[ns]")
         else:
             frame[name] = pd.Series(rng.choice(["x", None], n, p=[0.9, 0.1]), dtype="string")
     frame = pd.DataFrame(frame)
