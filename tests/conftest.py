@@ -91,10 +91,6 @@ def business_profile():
 # hand-checked expected values (``expected.json``; the arithmetic is in ``HAND_CHECK.md``). Every test
 # that needs a data root on disk uses it, so the suite runs from a clone of the repository alone.
 MINISHOPS = Path(__file__).resolve().parent / "fixtures" / "minishops"
-SHARED_GOLDEN_MISSING = (
-    "optional extra check: shared golden data not found (set SHOPSCORE_GOLDEN or provide "
-    "../shared/golden/{expected.json,data}; SHOPSCORE_NO_SHARED=1 hides it)"
-)
 
 
 def golden_dir() -> Path | None:
@@ -124,13 +120,16 @@ def minishops() -> Path:
     return MINISHOPS
 
 
-@pytest.fixture
-def golden() -> Path:
-    """The shared golden root; skips when absent (prefer :func:`minishops`, which is always there)."""
-    g = golden_dir()
-    if g is None:
-        pytest.skip(SHARED_GOLDEN_MISSING)
-    return g
+@pytest.fixture(scope="session", autouse=True)
+def _private_user_dirs(tmp_path_factory):
+    """The per-user cache and data directories (parse cache, generated demo data) point into the test run's
+    temporary folder, for this process and every kernel or CLI it starts: tests never touch the real home."""
+    base = tmp_path_factory.mktemp("user-dirs")
+    saved = {k: os.environ.get(k) for k in ("XDG_CACHE_HOME", "XDG_DATA_HOME")}
+    os.environ["XDG_CACHE_HOME"], os.environ["XDG_DATA_HOME"] = str(base / "cache"), str(base / "data")
+    yield
+    for k, v in saved.items():
+        os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
 
 
 def im_messages(session_id: str, day: str, events, buyer_id: str | None = None, agent_id: str | None = None) -> list[dict]:

@@ -4,8 +4,8 @@ Two golden roots, same layout (``expected.json`` + ``data/<shop>/…`` in the ca
 
 - ``minishops`` — the repository's own, ``tests/fixtures/minishops`` (three tiny shops whose every value is
   worked out row by row in ``HAND_CHECK.md``). Always run.
-- ``shared`` — ``$SHOPSCORE_GOLDEN``, else ``<repo>/../shared/golden``: an extra check when present; only its
-  parameters are skipped when absent (or hidden with ``SHOPSCORE_NO_SHARED=1``).
+- ``shared`` — ``$SHOPSCORE_GOLDEN``, else ``<repo>/../shared/golden``: an extra check when present; absent (or
+  hidden with ``SHOPSCORE_NO_SHARED=1``) it adds no test case.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import MINISHOPS, SHARED_GOLDEN_MISSING, cli_command, golden_dir
+from conftest import MINISHOPS, cli_command, golden_dir
 
 ROOTS: dict[str, Path | None] = {"minishops": MINISHOPS, "shared": golden_dir()}
 EXPECTED = {name: json.loads((root / "expected.json").read_text(encoding="utf-8")) for name, root in ROOTS.items() if root}
@@ -29,13 +29,13 @@ _CACHE: dict[tuple[str, str], tuple[int, str, str]] = {}
 
 
 def _cases(per_shop: bool = True):
-    """pytest params over the roots (and their shops); the shared root is one skipped param when absent."""
+    """pytest params over the roots present (and their shops): an absent shared root adds no case, so a clone
+    of the repository alone runs every test with nothing skipped."""
     cases = []
     for name, root in ROOTS.items():
         if root is None:
-            values = (name, None) if per_shop else (name,)
-            cases.append(pytest.param(*values, id=name, marks=pytest.mark.skip(reason=SHARED_GOLDEN_MISSING)))
-        elif per_shop:
+            continue
+        if per_shop:
             cases += [pytest.param(name, shop, id=f"{name}-{shop}") for shop in sorted(EXPECTED[name]["expected"])]
         else:
             cases.append(pytest.param(name, id=name))

@@ -11,7 +11,7 @@ import subprocess
 
 import pandas as pd
 import pytest
-from conftest import cli_command, golden_dir, im_messages, make_shop, session_row
+from conftest import MINISHOPS, cli_command, im_messages, make_shop, session_row
 
 from shopscore_nb.metrics import REGISTRY, Context, compute
 from shopscore_nb.metrics.official import night_clock
@@ -279,10 +279,7 @@ def test_platform_help_rate_escalations_are_arbitrations_or_complaints_after_a_h
 
 # ---------------------------------------------------------------- CLI
 def test_cli_metrics_json_2026_has_every_key():
-    g = golden_dir()
-    if g is None:
-        pytest.skip("golden data not found")
-    out = subprocess.run(cli_command("metrics", str(g / "data"), "--shop", "gshop1", "--as-of", "2026-10-01", "--profile", "douyin_2026", "--json"), capture_output=True, text=True, check=True)
+    out = subprocess.run(cli_command("metrics", str(MINISHOPS / "data"), "--shop", "mini1", "--as-of", "2026-10-01", "--profile", "douyin_2026", "--json"), capture_output=True, text=True, check=True)
     j = json.loads(out.stdout)
     assert j["profile"] == "douyin_2026" and j["window"] == {"start": "2026-09-01", "end": "2026-10-01"}
     for key in KEYS_2026:
@@ -292,10 +289,7 @@ def test_cli_metrics_json_2026_has_every_key():
 
 
 def test_cli_metrics_json_2022_fills_scores():
-    g = golden_dir()
-    if g is None:
-        pytest.skip("golden data not found")
-    out = subprocess.run(cli_command("metrics", str(g / "data"), "--shop", "gshop1", "--as-of", "2026-10-01", "--profile", "douyin_2022", "--json"), capture_output=True, text=True, check=True)
+    out = subprocess.run(cli_command("metrics", str(MINISHOPS / "data"), "--shop", "mini1", "--as-of", "2026-10-01", "--profile", "douyin_2022", "--json"), capture_output=True, text=True, check=True)
     j = json.loads(out.stdout)
     assert j["total"] is not None and 3.0 <= j["total"] <= 5.0 and j["stage"] and j["assumptions"]
     assert all(j["indicators"][k]["score"] is not None for k in ("product.negative_review_rate", "service.im_3min_reply_rate"))
