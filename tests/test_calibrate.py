@@ -8,6 +8,8 @@ days' totals, report contradictions, and refuse to fit from too few readings.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +21,7 @@ from shopscore_nb.reconcile.readings import parse_readings
 from shopscore_nb.report import build_report
 from shopscore_nb.shop import load_shop
 
+DEMO_ROOT = Path(__file__).resolve().parents[1] / "data" / "demo"
 TRAIN_DAYS = pd.date_range("2026-08-20", periods=6, freq="4D")
 HELD_OUT = pd.date_range("2026-08-22", periods=3, freq="8D")
 
@@ -40,7 +43,7 @@ def synthetic(base, truth):
 
 @pytest.fixture(scope="module")
 def flagship():
-    return load_shop("data/demo", "flagship")
+    return load_shop(DEMO_ROOT, "flagship")
 
 
 @pytest.fixture(scope="module")

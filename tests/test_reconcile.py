@@ -7,6 +7,7 @@ garbage (unexplained). Parser tests use small hand-written files.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,6 +19,7 @@ from shopscore_nb.reconcile.reconcile import reconcile, reconcile_folder, reconc
 from shopscore_nb.report import build_report
 from shopscore_nb.shop import load_shop
 
+DEMO_ROOT = Path(__file__).resolve().parents[1] / "data" / "demo"
 DAY = pd.Timestamp("2026-09-01")
 
 
@@ -28,7 +30,7 @@ def profile():
 
 @pytest.fixture(scope="module")
 def flagship():
-    return load_shop("data/demo", "flagship")
+    return load_shop(DEMO_ROOT, "flagship")
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +133,7 @@ def test_same_value_other_score_blames_the_cutoffs(flagship, profile, reports):
 
 
 def test_reconcile_folder_reads_backend_csv(tmp_path, flagship, profile, reports):
-    shutil.copytree("data/demo/flagship", tmp_path / "flagship")
+    shutil.copytree(DEMO_ROOT / "flagship", tmp_path / "flagship")
     text = pd.DataFrame(readings_of(reports[DAY]))
     write_readings(text.assign(shop_id="flagship"), tmp_path / "flagship" / "backend.csv")
     table = reconcile_folder(tmp_path, "flagship", profile="douyin_2026")
