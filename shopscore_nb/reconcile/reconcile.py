@@ -119,7 +119,8 @@ def _verdict(r, o, ov, os_, reports: _Reports, day, same_day) -> tuple[str, str]
     if value_ok and has_value:
         why = f"same value, backend score {r.score:g}, ours {os_ if os_ is None else f'{os_:g}'} ({o.get('method')}): the cut-offs or the floor differ from the profile's"
         return f"explained: {why}", why
-    for explain in (_latency, _excluded_types, _missing_rows, _time_zone, _composite):
+    composite = r.key == "total" or r.key.startswith("dimension.")
+    for explain in (_composite, _latency) if composite else (_latency, _excluded_types, _missing_rows, _time_zone):
         why = explain(r, o, reports, day, same_day)
         if why:
             return f"explained: {why}", why
