@@ -52,6 +52,7 @@ def cmd_validate(args) -> int:
             "ignored_files": shop.ignored,
             "tables": shop.quality_summary().to_dict("records"),
             "data_quality": shop.quality_counts(),
+            "clock": shop.clock_note(),
         }
         out[shop_id]["quarantine_sample"] = shop.quarantine.head(20).to_dict("records")
     if args.json:
@@ -63,8 +64,10 @@ def cmd_validate(args) -> int:
                 print(f"   ERROR: {rep['error']}")
                 continue
             print(pd.DataFrame(rep["tables"]).to_string(index=False))
-            if rep["ignored_files"]:
-                print("   files not recognised: " + ", ".join(f["file"] for f in rep["ignored_files"]))
+            for f in rep["ignored_files"]:  # each reason starts with the file's name
+                print(f"   not loaded: {f['reason']}")
+            if rep.get("clock"):
+                print(f"   note: {rep['clock']}")
             print()
     return EXIT_BAD_INPUT if fatal else 0
 
@@ -74,6 +77,8 @@ def cmd_metrics(args) -> int:
     from .report import shop_report
 
     rep = shop_report(args.data_root, args.shop, as_of=args.as_of, profile=args.profile, window_days=args.window_days)
+    if args.as_of is None and rep.shop.clock_note():  # the default as-of depends on the clock: say so
+        print(f"shopscore metrics: note: {rep.shop.clock_note()}", file=sys.stderr)
     if args.json:
         _print_json(rep.to_json())
         return 0
@@ -89,6 +94,8 @@ def cmd_metrics(args) -> int:
         print(f"  override: {line}")
     if j["data_quality"]:
         print(f"data quality: {j['data_quality']}")
+    for f in j.get("skipped_files", []):
+        print(f"  not loaded: {f['reason']}")
     return 0
 
 

@@ -454,7 +454,9 @@ def header(rep: ShopReport) -> None:
         f"- 文件 files: {files}",
     ]
     if shop.ignored:
-        lines.append("- 未识别 ignored files: " + ", ".join(md_text(f["file"]) for f in shop.ignored))
+        lines.append("- 未读取 files not loaded: " + "; ".join(md_text(f["reason"]) for f in shop.ignored))
+    if shop.clock_note():
+        lines.append(f"- 时钟 clock: {md_text(shop.clock_note())}")
     card = rep.scorecard
     if card is not None and getattr(card, "assumptions", None):
         lines.append("- 假设 assumptions: " + "; ".join(md_text(a) for a in card.assumptions))

@@ -70,22 +70,37 @@ class ShopData:
             tables[name] = t.assign(**{c: t[c].where(t[c] < as_of) for c in events})
         return dataclasses.replace(self, tables=tables)
 
-    def latest_timestamp(self) -> pd.Timestamp | None:
+    def latest_timestamp(self, include_future: bool = False) -> pd.Timestamp | None:
         """Latest event timestamp in the data (deadlines such as 承诺发货时间 excluded, and timestamps
-        later than the moment of loading, which are warned about as ``future_timestamp``)."""
+        later than the moment of loading, which are warned about as ``future_timestamp``, unless
+        ``include_future``)."""
         latest = []
         for name, frame in self.tables.items():
             for col in TABLES[name].columns_of_type("datetime"):
                 if col in frame and col not in EVENT_TIME_EXCLUDED:
-                    values = frame[col] if self.now is None else frame[col][frame[col] <= self.now]
+                    values = frame[col] if self.now is None or include_future else frame[col][frame[col] <= self.now]
                     if values.notna().any():
                         latest.append(values.max())
         return max(latest) if latest else None
+
+    def clock_note(self) -> str | None:
+        """Why the default as-of may look wrong: timestamps later than this machine's clock (a typo, or a
+        clock set in the past). None when every timestamp is at or before the moment of loading."""
+        future = int((self.warnings["reason"] == "future_timestamp").sum()) if "reason" in self.warnings else 0
+        if not future or self.now is None:
+            return None
+        latest = self.latest_timestamp(include_future=True)
+        return (f"{future} row(s) carry timestamps later than this machine's clock ({self.now:%Y-%m-%d %H:%M}, Asia/Shanghai; "
+                f"latest in the data {latest:%Y-%m-%d %H:%M}). They are kept, but the default as-of date ignores them: if the "
+                "clock is wrong, set it or pass --as-of YYYY-MM-DD.")
 
     def default_as_of(self) -> pd.Timestamp:
         """The day after the latest timestamp (the platform updates T+1)."""
         latest = self.latest_timestamp()
         if latest is None:
+            if self.latest_timestamp(include_future=True) is not None:
+                raise LoadError(f"shop {self.shop_id}: every timestamp in the data is later than this machine's clock; "
+                                + (self.clock_note() or "pass --as-of YYYY-MM-DD."))
             raise LoadError(f"shop {self.shop_id}: no timestamps in any table; pass --as-of.")
         return latest.normalize() + pd.Timedelta(days=1)
 

@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from test_batch import tiny_notebook
 
@@ -107,3 +108,25 @@ def test_a_shop_that_now_fails_marks_its_old_reports_stale(tmp_path):
     assert [s["notebook"] for s in result.shops[0]["stale"]] == ["00_overview"]
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'class="stale"' in index and "00_overview (旧 stale)" in index
+
+
+def test_a_machine_clock_earlier_than_the_data_is_explained(tmp_path, capsys):
+    shop = tmp_path / "root" / "future"
+    shop.mkdir(parents=True)
+    (shop / "orders.csv").write_text("order_id,paid_at\nA,2099-03-01 10:00:00\nB,2099-03-02 10:00:00\n", encoding="utf-8")
+    code, err = _run(capsys, "metrics", str(tmp_path / "root"), "--shop", "future", "--json")
+    assert code == 2 and "later than this machine's clock" in err and "--as-of" in err
+    code, _ = _run(capsys, "metrics", str(tmp_path / "root"), "--shop", "future", "--as-of", "2099-03-03", "--json")
+    assert code == 0
+
+
+def test_some_future_rows_give_a_note_naming_the_clock(tmp_path, capsys):
+    from shopscore_nb import load_shop
+
+    root = tmp_path / "root"
+    shutil.copytree(DEMO / "growth", root / "growth")
+    shop = load_shop(root, "growth", now=pd.Timestamp("2026-09-01 12:00"))  # a clock two months behind the data
+    note = shop.clock_note()
+    assert note and "2026-09-01 12:00" in note and "--as-of" in note
+    assert shop.default_as_of() <= pd.Timestamp("2026-09-02")
+    assert load_shop(root, "growth").clock_note() is None or "2099" in load_shop(root, "growth").clock_note()
