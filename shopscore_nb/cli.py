@@ -16,7 +16,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from .arguments import as_of_arg, shop_id_arg, window_days_arg
-from .loading import LoadError
+from .errors import LoadError, ShopscoreError
 from .shop import list_shops, load_shop
 
 EXIT_BAD_INPUT = 2
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except LoadError as exc:  # includes profile errors
+    except ShopscoreError as exc:  # bad input: load, profile, output folder, parameters
         print(f"shopscore {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as exc:  # a bug, not bad input: one line unless SHOPSCORE_DEBUG asks for the traceback

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .errors import LoadError
 from .schema import (
     TABLES,
     after_sale_types,
@@ -79,10 +80,6 @@ _MAGIC = {
     b"\x89PNG": "a PNG image",
     b"\xff\xd8\xff": "a JPEG image",
 }
-
-
-class LoadError(ValueError):
-    """A problem that makes a file or a shop unusable; the message names the file and column."""
 
 
 class SkippedFile(Exception):

@@ -34,6 +34,7 @@ import yaml
 
 from . import plots
 from .arguments import MAX_WINDOW_DAYS, parse_as_of
+from .errors import ParameterError
 from .escaping import md_text
 from .loading import LoadError, parse_table
 from .metrics import Context, IndicatorResult, compute
@@ -50,10 +51,6 @@ HIDDEN_COLUMNS = PII_COLUMNS | {"content"}  # buyer identifiers and free text ne
 
 
 # ================================================================ parameters
-class ParameterError(ValueError):
-    """Notebook parameters that cannot be used; the message lists every problem in one place."""
-
-
 @dataclass(frozen=True)
 class Params:
     """Validated notebook parameters (``as_of`` None = default as-of; ``window_days`` None = profile default)."""

@@ -13,11 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .loading import LoadError
-
-
-class ProfileError(LoadError):
-    """A rule profile that is missing, malformed or inconsistent; the message names the key."""
+from .errors import LoadError, ProfileError  # noqa: F401  (re-exported)
 
 
 def available_profiles() -> list[str]:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from numbers import Real
 
+from .errors import ProfileError
+
 REQUIRED = {
     "name": str,
     "ruleset": str,
@@ -32,8 +34,6 @@ WEIGHT_TOLERANCE = 1e-6
 
 
 def _error(profile, message: str):
-    from .profile import ProfileError
-
     return ProfileError(f"profile {profile.get('name', '?') if hasattr(profile, 'get') else '?'}: {message}")
 
 
