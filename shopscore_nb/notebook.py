@@ -24,13 +24,10 @@ import math
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from . import plots
 from .arguments import MAX_WINDOW_DAYS, parse_as_of
@@ -38,7 +35,8 @@ from .errors import ParameterError
 from .escaping import md_text
 from .loading import LoadError, parse_table
 from .metrics import Context, IndicatorResult, compute
-from .metrics.base import REGISTRY
+from .metrics.base import ruleset_of as _ruleset_of
+from .metrics.descriptions import describe, lag_days, raw_entries
 from .metrics.im_model import timed_rounds
 from .privacy import PII_COLUMNS
 from .profile import ProfileError, available_profiles, load_profile
@@ -208,16 +206,16 @@ _STATS = {"shop_hits": 0, "shop_misses": 0, "report_hits": 0, "report_misses": 0
 
 def _fingerprint(folder: Path) -> str:
     """The content of every file in the shop folder (the batch cache's key): any edit changes it."""
-    from .batch.cache import fingerprint
+    from .store import fingerprint
 
     return fingerprint(folder)
 
 
 def _load_uncached(data_dir: Path, shop_id: str) -> ShopData:
     if os.environ.get("SHOPSCORE_CACHE"):
-        from .batch.cache import cached_shop  # batch runs: the on-disk Parquet cache shared by a shop's notebooks
+        from .store import open_shop  # batch runs: the on-disk Parquet cache shared by a shop's notebooks
 
-        return cached_shop(data_dir, shop_id)
+        return open_shop(data_dir, shop_id)
     from .shop import load_shop
 
     return load_shop(data_dir, shop_id)
@@ -266,35 +264,20 @@ def clear_cache() -> None:
 
 
 # ================================================================ definitions
-@cache
 def _definitions() -> dict:
-    text = resources.files("shopscore_nb.reference").joinpath("definitions.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text) or {}
+    """The entries of ``reference/definitions.yaml`` as written (read once by :mod:`shopscore_nb.metrics.descriptions`)."""
+    return dict(raw_entries())
 
 
 def ruleset_of(ctx_or_report) -> str:
-    ctx = getattr(ctx_or_report, "ctx", ctx_or_report)
-    return str(ctx.profile.get("ruleset", "seed"))
+    """The ruleset of a context or report: :func:`shopscore_nb.metrics.base.ruleset_of`."""
+    return _ruleset_of(ctx_or_report)
 
 
 def definition(key: str, ruleset: str = "seed") -> dict:
-    """The bilingual definition entry of ``key`` (ruleset overrides applied; registry text as fallback)."""
-    entry = dict(_definitions().get(key, {}))
-    entry.update((entry.pop("rulesets", None) or {}).get(ruleset, {}))
-    known = {}
-    for rs in (ruleset, "seed", "2026"):
-        if key in REGISTRY.get(rs, {}):
-            known = REGISTRY[rs][key]
-            break
-    entry.setdefault("zh", getattr(known, "zh", key))
-    entry.setdefault("name_en", key)
-    entry.setdefault("what_en", getattr(known, "en", ""))
-    entry.setdefault("what_zh", "")
-    entry.setdefault("window", "rolling")
-    entry.setdefault("trend", {})
-    entry.setdefault("drill", [])
-    entry["unit"] = getattr(known, "unit", entry.get("unit", "ratio"))
-    return entry
+    """The bilingual definition entry of ``key``: a fresh dict of its description
+    (:func:`shopscore_nb.metrics.descriptions.describe` → :meth:`~shopscore_nb.metrics.descriptions.Description.as_dict`)."""
+    return describe(key, ruleset).as_dict()
 
 
 def _placeholders(ctx: Context, lag: int = 0) -> dict:
@@ -318,10 +301,8 @@ def _placeholders(ctx: Context, lag: int = 0) -> dict:
 
 
 def _lag(ctx: Context, entry: dict) -> int:
-    window = str(entry.get("window", "rolling"))
-    if window.startswith("lagged:"):
-        return int(ctx.profile.get(window.split(":", 1)[1], 0) or 0)
-    return 0
+    """Cohort lag in days of a :func:`definition` entry under the context's profile (0: rolling window)."""
+    return lag_days(ctx.profile, entry.get("lag"))
 
 
 def window_text(ctx: Context, entry: dict) -> tuple[str, str]:
@@ -535,13 +516,8 @@ def trend_figure(rep: ShopReport, key: str):
 
 # ================================================================ drill-down
 def _direction(rep: ShopReport, key: str) -> str:
-    d = rep.ctx.profile.get(f"indicators.{key}.direction")
-    if d:
-        return str(d)
-    spec = definition(key, ruleset_of(rep)).get("trend") or {}
-    if spec.get("kind") == "rate":
-        return "lower" if spec.get("count") == "failed" else "higher"
-    return "higher" if key.endswith(("avg_rating", "score_avg")) else "lower"
+    """``higher`` | ``lower``: which way the indicator is better (its description)."""
+    return describe(key, ruleset_of(rep)).direction
 
 
 def _improved(rep: ShopReport, key: str, moved_by: float) -> float | None:

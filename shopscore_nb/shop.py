@@ -33,7 +33,7 @@ CONFIG_TYPES = {
 }
 CONFIG_TYPE_NAMES = {str: "text", int: "a number", float: "a number", bool: "true/false", dict: "a mapping"}
 # one path component: anything but separators and NUL (a folder may legally hold control characters;
-# output paths are sanitised separately, see batch.paths)
+# output paths are sanitised separately, see paths.py)
 # the time at which a row comes into existence (a row anchored at or after D is not visible at D)
 ROW_ANCHORS = {"orders": "paid_at", "shipments": "picked_up_at", "after_sales": "applied_at", "complaints": "created_at",
                "im_messages": "sent_at", "im_sessions": "started_at", "reviews": "created_at", "penalties": "occurred_at"}
@@ -217,9 +217,13 @@ def load_shop(data_root: str | Path, shop_id: str, now: pd.Timestamp | None = No
 
     ``now`` (default: the current moment, Asia/Shanghai) is the moment of loading: later timestamps
     are warned about as ``future_timestamp``. Raises :class:`LoadError` with a user-facing message
-    for anything that makes the folder unusable.
+    for anything that makes the folder unusable. (With the parse cache: :func:`shopscore_nb.store.open_shop`.)
     """
-    folder = shop_folder(data_root, shop_id)
+    return load_folder(shop_folder(data_root, shop_id), shop_id, now)
+
+
+def load_folder(folder: Path, shop_id: str, now: pd.Timestamp | None = None) -> ShopData:
+    """:func:`load_shop` of an already resolved shop folder."""
     config = read_shop_config(folder)
     now = as_local_naive(now)
     raw = read_shop_files(folder)

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from shopscore_nb.batch import run_batch
-from shopscore_nb.batch.paths import inside, safe_name
 from shopscore_nb.cli import main as cli_main
+from shopscore_nb.paths import inside, safe_name
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "data" / "demo"
@@ -32,8 +32,8 @@ def tiny_notebook(folder: Path, name: str = "00_overview", body: str = "") -> Pa
     )
     params.metadata["tags"] = ["parameters"]
     code = (
-        "from shopscore_nb.batch.cache import cached_shop\nfrom shopscore_nb.report import build_report\n"
-        "shop = cached_shop(data_dir, shop_id)\n"
+        "from shopscore_nb.store import open_shop\nfrom shopscore_nb.report import build_report\n"
+        "shop = open_shop(data_dir, shop_id)\n"
         "rep = build_report(shop, as_of=as_of or None, profile=profile)\n"
         "print(shop_id, rep.to_json()['indicators']['logistics.pickup_on_time_rate']['value'])\n" + body
     )

@@ -8,16 +8,16 @@ from pathlib import Path
 import pandas as pd
 
 from shopscore_nb import load_shop
-from shopscore_nb.batch.cache import cached_shop
 from shopscore_nb.report import build_report
+from shopscore_nb.store import open_shop
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 
 
-def test_cached_shop_equals_fresh_load(tmp_path):
+def test_open_shop_through_the_cache_equals_a_fresh_load(tmp_path):
     fresh = load_shop(DEMO, "growth")
-    first = cached_shop(DEMO, "growth", tmp_path)
-    again = cached_shop(DEMO, "growth", tmp_path)  # served from Parquet
+    first = open_shop(DEMO, "growth", tmp_path)
+    again = open_shop(DEMO, "growth", tmp_path)  # served from Parquet
     assert len(list(tmp_path.rglob("_meta.json"))) == 1
     for name, frame in fresh.tables.items():
         pd.testing.assert_frame_equal(again.tables[name], frame, check_dtype=False, check_categorical=False)
@@ -43,9 +43,9 @@ def test_cache_key_is_the_content_not_size_and_mtime(tmp_path):
     shutil.copytree(DEMO / "growth", root / "growth")
     cache = tmp_path / "cache"
     as_of = "2026-10-29"
-    before = build_report(cached_shop(root, "growth", cache), as_of=as_of).results["cs.satisfaction_rate"]
+    before = build_report(open_shop(root, "growth", cache), as_of=as_of).results["cs.satisfaction_rate"]
     _edit_keeping_size_and_mtime(root / "growth" / "飞鸽会话明细.csv", b",5\n", b",1\n")
-    after = build_report(cached_shop(root, "growth", cache), as_of=as_of).results["cs.satisfaction_rate"]
+    after = build_report(open_shop(root, "growth", cache), as_of=as_of).results["cs.satisfaction_rate"]
     fresh = build_report(load_shop(root, "growth"), as_of=as_of).results["cs.satisfaction_rate"]
     assert (after.numerator, after.denominator) == (fresh.numerator, fresh.denominator)
     assert after.numerator == before.numerator - 1 and after.denominator == before.denominator
@@ -56,18 +56,18 @@ def test_touching_a_file_keeps_the_cache_and_refresh_reparses(tmp_path):
     root = tmp_path / "root"
     shutil.copytree(DEMO / "growth", root / "growth")
     cache = tmp_path / "cache"
-    cached_shop(root, "growth", cache)
+    open_shop(root, "growth", cache)
     entry = next(cache.rglob("_meta.json")).parent
     made = entry.stat().st_mtime_ns
     target = next((root / "growth").glob("*.csv"))
     st = target.stat()
     os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # same bytes: same key
-    cached_shop(root, "growth", cache)
+    open_shop(root, "growth", cache)
     assert [p.parent for p in cache.rglob("_meta.json")] == [entry] and entry.stat().st_mtime_ns == made
-    cached_shop(root, "growth", cache, refresh=True)  # batch --force
+    open_shop(root, "growth", cache, refresh=True)  # batch --force
     assert [p.parent for p in cache.rglob("_meta.json")] == [entry] and entry.stat().st_mtime_ns != made
 
 
 def test_cache_folder_is_private(tmp_path):
-    cached_shop(DEMO, "growth", tmp_path / "cache")
+    open_shop(DEMO, "growth", tmp_path / "cache")
     assert (tmp_path / "cache" / "growth").stat().st_mode & 0o077 == 0

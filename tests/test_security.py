@@ -15,9 +15,9 @@ import pytest
 from test_batch import tiny_notebook
 
 from shopscore_nb.batch import run_batch
-from shopscore_nb.batch.paths import safe_name
 from shopscore_nb.escaping import md_text, spreadsheet_frame
 from shopscore_nb.notebook import tiny_shop
+from shopscore_nb.paths import safe_name
 from shopscore_nb.privacy import mask_text, mask_text_series
 from shopscore_nb.report import build_report
 from shopscore_nb.scoring.drilldown import drilldown, export

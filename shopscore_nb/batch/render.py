@@ -15,8 +15,8 @@ from pathlib import Path
 
 import nbformat
 
+from ..paths import atomic_write_text, owned_temp_dir
 from ..privacy import mask_notebook
-from .paths import atomic_write_text, owned_temp_dir
 
 KERNEL = "python3"
 KERNEL_DIR_PREFIX = "shopscore-k-"  # private kernel socket folders in the temp directory

@@ -21,11 +21,11 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..loading import LoadError
+from ..paths import atomic_write_text, inside, remove_stale, safe_name, writable_dir
 from ..privacy import buyer_ids_of
 from ..shop import list_shops, shop_folder
-from .cache import ENV as CACHE_ENV
-from .cache import cached_shop, default_cache_dir, fingerprint
-from .paths import atomic_write_text, inside, remove_stale, safe_name, writable_dir
+from ..store import ENV as CACHE_ENV
+from ..store import default_cache_dir, fingerprint, open_shop
 from .render import KERNEL_DIR_PREFIX, RENDER_DIR_PREFIX, WarmKernel, list_notebooks, notebooks_dir, render_notebook
 
 
@@ -85,7 +85,7 @@ def render_shop(job: ShopJob) -> dict:
               "stale": []}
     remove_stale(tempfile.gettempdir(), KERNEL_DIR_PREFIX)  # kernel sockets of a killed run (on this worker's machine)
     try:
-        shop = cached_shop(job.data_root, job.shop_id, job.cache_dir or None)  # parse once, cache for the kernels
+        shop = open_shop(job.data_root, job.shop_id, job.cache_dir or None)  # parse once, cache for the kernels
     except LoadError as exc:
         record.update(status="failed", error=str(exc), seconds=round(time.perf_counter() - started, 3))
         record["stale"] = _stale_reports(job, record)

@@ -13,9 +13,9 @@ import pandas as pd
 
 from ..escaping import spreadsheet_frame
 from ..loading import LoadError
+from ..paths import atomic_write_text
 from ..report import build_report
-from .cache import cached_shop
-from .paths import atomic_write_text
+from ..store import open_shop
 
 
 def shop_metrics(data_root, shop_id: str, as_of, profile, window_days, cache_dir, alert_below=None, refresh=False) -> dict:
@@ -24,7 +24,7 @@ def shop_metrics(data_root, shop_id: str, as_of, profile, window_days, cache_dir
     The alert line is ``--alert-below`` on the total when given, else the profile's consequence line
     named by ``portfolio.alert_line`` (精选联盟 admission in both shipped profiles)."""
     try:
-        shop = cached_shop(data_root, shop_id, cache_dir, refresh=refresh)
+        shop = open_shop(data_root, shop_id, cache_dir, refresh=refresh)
         rep = build_report(shop, as_of=as_of, profile=profile, window_days=window_days)
     except LoadError as exc:
         return {"report": None, "alert": True, "alert_line": None, "error": str(exc)}

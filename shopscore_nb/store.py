@@ -1,12 +1,14 @@
-"""Parse each shop's exports once: a canonical Parquet cache keyed by the content of the source files.
+"""The one way to open a shop (CLI, notebooks, batch): resolve its folder once, read through the parse cache.
+
+Each shop's exports are parsed once into a canonical Parquet cache keyed by the content of the files.
 
 Every notebook of a shop then loads in well under a second. The cache holds unmasked data (message
 text, buyer IDs), so it lives **outside** the reports folder: by default in the per-user cache
 directory (``~/.cache/shopscore`` on Linux), or where ``--cache-dir`` / ``cache_dir=`` says. The
 ``SHOPSCORE_CACHE`` environment variable carries the choice to the batch's kernels.
 
->>> from shopscore_nb.batch.cache import cached_shop
->>> shop = cached_shop("data/demo", "flagship", cache_dir="/tmp/shopscore-cache")   # doctest: +SKIP
+>>> from shopscore_nb.store import open_shop
+>>> shop = open_shop("data/demo", "flagship", cache_dir="/tmp/shopscore-cache")   # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -19,9 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import __version__
-from ..shop import ShopData, load_shop, shop_folder
+from . import __version__
 from .paths import safe_name
+from .shop import ShopData, load_folder, shop_folder
 
 ENV = "SHOPSCORE_CACHE"
 _DIGESTS: dict[tuple, str] = {}
@@ -100,20 +102,23 @@ def _prune(base: Path, keep: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def cached_shop(data_root, shop_id: str, cache_dir: str | Path | None = None, refresh: bool = False) -> ShopData:
-    """``load_shop`` through the on-disk cache (plain ``load_shop`` when no cache directory is set).
+def open_shop(data_root, shop_id: str, cache_dir: str | Path | None = None, refresh: bool = False) -> ShopData:
+    """Load a shop, through the on-disk cache when a cache directory is given (``cache_dir``, else the
+    ``SHOPSCORE_CACHE`` environment variable the batch sets for its kernels), plainly otherwise.
 
     ``refresh=True`` parses the exports again and replaces the cached entry (``batch --force``)."""
+    folder = shop_folder(data_root, shop_id)
     cache_dir = cache_dir or os.environ.get(ENV)
     if not cache_dir:
-        return load_shop(data_root, shop_id)
-    folder = shop_folder(data_root, shop_id)
+        return load_folder(folder, shop_id)
     base = _private_dir(Path(cache_dir) / safe_name(shop_id))
     key = fingerprint(folder)
     target = base / key
     if not refresh and (target / "_meta.json").exists():
         return _read(target)
-    shop = load_shop(data_root, shop_id)
+    shop = load_folder(folder, shop_id)
     _write(shop, target)
     _prune(base, key)
     return shop
+
+

@@ -93,7 +93,7 @@ def remove_stale(parent: str | Path, prefix: str) -> int:
 
 def writable_dir(path: str | Path, what: str = "--out") -> Path:
     """``path`` created if needed and checked writable; a clear ``LoadError`` (exit 2) otherwise."""
-    from ..loading import LoadError
+    from .errors import LoadError
 
     path = Path(path).expanduser()
     try:
