@@ -81,8 +81,15 @@ def indicator(key: str, zh: str, unit: str, tables: tuple[str, ...], rulesets: t
     return wrap
 
 
+def ruleset_of(obj) -> str:
+    """The ruleset ("seed" | "2026") of a profile, a :class:`Context` or anything holding one (``.ctx``, ``.profile``)."""
+    ctx = getattr(obj, "ctx", obj)
+    profile = getattr(ctx, "profile", ctx)
+    return str(profile.get("ruleset", "seed"))
+
+
 def registry(profile: Profile) -> dict[str, Indicator]:
-    return REGISTRY[profile.get("ruleset", "seed")]
+    return REGISTRY[ruleset_of(profile)]
 
 
 @dataclass

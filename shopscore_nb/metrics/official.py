@@ -6,8 +6,10 @@ requests of an order the orders export marks as not 有效支付 (:func:`non_eff
 order, every line a gift) are left out; rows whose order is not in the orders export are kept.
 差行为扣分 still counts penalties on every order (``scoring.adjustments``); the 飞鸽 session
 indicators are not order-based. Every number comes from the profile's ``official`` section; each
-result carries its row-level ``detail`` (``passed`` + ``reason``) and, in ``extra``, the column the
-drill-down and forecast read (``value_column``, ``anchor``) and the 80-point floor's bad count.
+result carries its row-level ``detail`` (``passed`` + ``reason``) and, in ``extra``, numbers of this
+result only (the 80-point floor's ``bad_count``, the ``best`` per-order score, …). Static facts — the
+window anchor, the column a mean averages, which way is better, the reason labels — are the
+indicator's description (:mod:`shopscore_nb.metrics.descriptions`, ``reference/definitions.yaml``).
 
 >>> from shopscore_nb import load_shop
 >>> from shopscore_nb.metrics import Context, compute
@@ -107,10 +109,11 @@ def _result(key, value, num, den, unit, detail, extra) -> IndicatorResult:
     return IndicatorResult(key, value if den else None, num, den, unit, detail, None if den else "no data", extra)
 
 
-def _bad_rate(key: str, hit: pd.Series, detail: pd.DataFrame, reason, anchor: str, **extra) -> IndicatorResult:
+def _bad_rate(key: str, hit: pd.Series, detail: pd.DataFrame, reason, **extra) -> IndicatorResult:
+    """A rate of bad outcomes (numerator = rows hit): detail rows pass when not hit."""
     den, num = int(len(hit)), int(hit.sum())
     detail = detail.assign(passed=~hit.to_numpy(dtype=bool), reason=np.asarray(reason))
-    return _result(key, num / den if den else None, num, den, "ratio", detail, {"anchor": anchor, "counts": "failures", **extra})
+    return _result(key, num / den if den else None, num, den, "ratio", detail, extra)
 
 
 def _first_reason_rate(ctx: Context, key: str, cohort: pd.DataFrame, section: str, anchor: str) -> IndicatorResult:
@@ -126,7 +129,7 @@ def _first_reason_rate(ctx: Context, key: str, cohort: pd.DataFrame, section: st
         first_reason_category=ft["reason_category"].reindex(cohort.index),
     )
     reason = np.select([hit, detail["first_reason_category"].notna()], [f"first_reason_{cats[0]}", "first_reason_other"], "no_after_sales")
-    return _bad_rate(key, hit, detail.rename_axis("order_id").reset_index(), reason, anchor)
+    return _bad_rate(key, hit, detail.rename_axis("order_id").reset_index(), reason)
 
 
 # ---------------------------------------------------------------- 商品体验
@@ -143,7 +146,7 @@ def avg_rating(ctx: Context) -> IndicatorResult:
     bad = (rated["product_score"] <= ctx.param("reviews.bad_max_score")).to_numpy(dtype=bool)
     detail = rated.assign(passed=~bad, reason=np.where(bad, "bad_review_1_2_star", "rated_3_5_star")).rename_axis("order_id").reset_index()
     den, num = len(rated), float(rated["product_score"].sum())
-    extra = {"bad_count": int(bad.sum()), "signed_orders": len(signed), "value_column": "product_score", "best": 5.0, "anchor": "signed_at"}
+    extra = {"bad_count": int(bad.sum()), "signed_orders": len(signed), "best": 5.0}
     return _result("product.avg_rating", num / den if den else None, num, den, "score", detail, extra)
 
 
@@ -184,7 +187,7 @@ def pickup_score_avg(ctx: Context) -> IndicatorResult:
     d["passed"] = (d["pickup_score"] >= best).to_numpy(dtype=bool)
     d["reason"] = np.where(comp, "compensation_score_50", np.where(night, "night_clock:", "") + band)
     den, num = len(d), float(d["pickup_score"].sum())
-    extra = {"sla_missed": int((~d["sla_met"]).sum()), "value_column": "pickup_score", "best": best, "anchor": "picked_up_at"}
+    extra = {"sla_missed": int((~d["sla_met"]).sum()), "best": best}
     return _result("logistics.pickup_score_avg", num / den if den else None, num, den, "score", d.rename_axis("order_id").reset_index(), extra)
 
 
@@ -207,7 +210,7 @@ def waybill_on_time_rate(ctx: Context) -> IndicatorResult:
     reason = np.select([comp, on_time, signed.isna().to_numpy()], ["trajectory_compensation", "signed_by_deadline", "unsigned_past_deadline"], "signed_late")
     detail = w.assign(passed=on_time, reason=reason)
     den, num = len(w), int(on_time.sum())
-    return _result("logistics.waybill_on_time_rate", num / den if den else None, num, den, "ratio", detail, {"anchor": "promised_delivery_at"})
+    return _result("logistics.waybill_on_time_rate", num / den if den else None, num, den, "ratio", detail, {})
 
 
 @indicator("logistics.quality_return_rate", "发货物流品退率", "ratio", ("orders", "after_sales"), rulesets=RS)
@@ -236,7 +239,7 @@ def aftersale_review_hours_avg(ctx: Context) -> IndicatorResult:
     t["reason"] = pd.Series(kind, index=t.index) + np.where(ok, f":within_{target}h", f":over_{target}h")
     vals = t["review_hours"].dropna()
     den, num = len(vals), float(vals.sum())
-    extra = {"value_column": "review_hours", "anchor": "refunded_at"}
+    extra = {}
     cols = [c for c in ("after_sale_id", "order_id", "type", "applied_at", "clock_start_at", "reviewed_at", "refunded_at", "review_hours", "passed", "reason") if c in t]
     return _result("service.aftersale_review_hours_avg", num / den if den else None, num, den, "hours", t[cols], extra)
 
@@ -258,7 +261,7 @@ def im_avg_response_seconds(ctx: Context) -> IndicatorResult:
     else:
         r = r[r["counted"].to_numpy(dtype=bool)]
     den, num = len(r), float(r["charged_s"].sum())
-    extra = {"value_column": "charged_s", "anchor": "start_at", "unanswered": int((~r["answered"]).sum())}
+    extra = {"unanswered": int((~r["answered"]).sum())}
     return _result("service.im_avg_response_seconds", num / den if den else None, num, den, "seconds", r, extra)
 
 
@@ -271,7 +274,7 @@ def im_dissatisfaction_rate(ctx: Context) -> IndicatorResult:
     cols = [c for c in ("buyer_id", "agent_id", "started_at", "rating") if c in s]
     bad = (s["rating"] <= 3).to_numpy(dtype=bool)
     reason = np.where(bad, "rated_1_3_star", "rated_4_5_star")
-    return _bad_rate("service.im_dissatisfaction_rate", pd.Series(bad, index=s.index), s[cols].rename_axis("session_id").reset_index(), reason, "started_at")
+    return _bad_rate("service.im_dissatisfaction_rate", pd.Series(bad, index=s.index), s[cols].rename_axis("session_id").reset_index(), reason)
 
 
 SEEK_COLUMNS = ["order_id", "sought_at", "via"]
@@ -363,4 +366,4 @@ def platform_help_rate(ctx: Context) -> IndicatorResult:
     detail = pd.DataFrame({"order_id": first.index, "first_sought_at": first.to_numpy(), "via": via.reindex(first.index).to_numpy(), "escalation": esc.astype("string").to_numpy()})
     reason = np.where(hit, "escalated_" + esc.fillna("").astype(str).to_numpy(), "not_escalated")
     # without 飞鸽 sessions matched to orders only arbitrations can be seen: the value is a lower bound
-    return _bad_rate("service.platform_help_rate", pd.Series(hit), detail, reason, "first_sought_at", complaints_matchable=_sessions_matchable(ctx))
+    return _bad_rate("service.platform_help_rate", pd.Series(hit), detail, reason, complaints_matchable=_sessions_matchable(ctx))

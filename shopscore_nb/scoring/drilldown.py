@@ -5,6 +5,8 @@
 - **Means** (hours, seconds, scores): the failing rows are those worse than the target (``target``,
   or the rows marked failed, or — when every row passed — the mean itself); ``impact`` = how much the
   mean moves if the row were at the target = |value − target| / den; ``share_of_loss`` = impact / Σ impact.
+  The column averaged and which way is worse come from the indicator's description
+  (:mod:`shopscore_nb.metrics.descriptions`: ``value_column``, ``direction``).
 
 Exports mask buyer PII by default (ID-like columns; phone and ID-card numbers in text), with the rules of
 :mod:`shopscore_nb.privacy`.
@@ -21,26 +23,16 @@ import numpy as np
 import pandas as pd
 
 from ..escaping import spreadsheet_frame, write_xlsx
+from ..metrics.base import ruleset_of
+from ..metrics.descriptions import describe
 from ..privacy import PII_COLUMNS, mask_id_series, mask_text_series
 
-# Mean indicators of the seed / 飞鸽 modules: the detail column averaged (official.py puts it in extra).
-VALUE_COLUMNS = {
-    "logistics.delivery_hours_avg": "delivery_hours",
-    "service.return_refund_wait_hours": "wait_hours",
-    "service.refund_only_wait_hours": "wait_hours",
-    "aftersales.refund_hours_avg": "refund_hours",
-    "aftersales.processing_hours_avg": "processing_hours",
-    "aftersales.processing_hours_avg_pre_ship": "processing_hours",
-    "aftersales.processing_hours_avg_post_ship": "processing_hours",
-    "cs.first_response_seconds_avg": "first_response_s",
-    "cs.avg_response_seconds": "charged_s",
-    "cs.avg_queue_seconds": "queue_s",
-}
-HIGHER_IS_BETTER_UNITS = ("score",)
 
+def value_column(result, ruleset: str | None = None) -> str | None:
+    """The detail column a mean indicator averages (None for rates, counts and sums), from its description.
 
-def value_column(result) -> str | None:
-    return result.extra.get("value_column") or VALUE_COLUMNS.get(result.key)
+    ``ruleset`` None: the first ruleset registering the key (every key's value column is the same in both)."""
+    return describe(result.key, ruleset).value_column
 
 
 def _rate_rows(result) -> pd.DataFrame:
@@ -52,9 +44,8 @@ def _rate_rows(result) -> pd.DataFrame:
     return failing
 
 
-def _mean_rows(result, target: float | None, higher: bool) -> pd.DataFrame:
+def _mean_rows(result, col: str, target: float | None, higher: bool) -> pd.DataFrame:
     d = result.detail
-    col = value_column(result)
     values = d[col].astype(float)
     if target is None:
         passed = d["passed"].to_numpy(dtype=bool, na_value=False) if "passed" in d else np.ones(len(d), dtype=bool)
@@ -68,18 +59,19 @@ def _mean_rows(result, target: float | None, higher: bool) -> pd.DataFrame:
     return failing
 
 
-def drilldown(results: dict, key: str, target: float | None = None, direction: str | None = None) -> pd.DataFrame:
-    """Failing rows of ``results[key]`` with ``impact`` and ``share_of_loss``, largest loss first."""
+def drilldown(results: dict, key: str, target: float | None = None, direction: str | None = None, ruleset: str | None = None) -> pd.DataFrame:
+    """Failing rows of ``results[key]`` with ``impact`` and ``share_of_loss``, largest loss first.
+
+    ``direction`` (higher | lower) defaults to the description's; ``ruleset`` picks the description
+    (None: the first ruleset registering the key)."""
     result = results[key]
     d = result.detail
     if d is None or d.empty or "passed" not in d:
         return pd.DataFrame(columns=[*getattr(d, "columns", []), "impact", "share_of_loss"])
-    if result.unit == "ratio":
-        out = _rate_rows(result)
-    elif value_column(result) in d:
-        higher = (direction == "higher") if direction else result.unit in HIGHER_IS_BETTER_UNITS
-        out = _mean_rows(result, target, higher)
-    else:
+    desc = describe(key, ruleset) if result.unit != "ratio" else None
+    if desc is not None and desc.value_column in d:
+        out = _mean_rows(result, desc.value_column, target, (direction or desc.direction) == "higher")
+    else:  # rates, and means whose detail lacks the value column
         out = _rate_rows(result)
     time_cols = [c for c in out.columns if pd.api.types.is_datetime64_any_dtype(out[c])][:1]
     out = out.sort_values(["share_of_loss", *time_cols], ascending=[False] + [True] * len(time_cols), kind="stable")
@@ -89,12 +81,14 @@ def drilldown(results: dict, key: str, target: float | None = None, direction: s
 
 def drilldown_for(card, results: dict, key: str) -> pd.DataFrame:
     """As :func:`drilldown`, a scored mean's target being its best-tier cut-off (or best value) from the scorecard rules."""
-    spec = card.rules.indicators.get(key) if card is not None and card.rules else None
+    rules = card.rules if card is not None else None
+    spec = rules.indicators.get(key) if rules else None
+    ruleset = ruleset_of(rules.profile) if rules else None
     if spec is None or results[key].unit == "ratio":
-        return drilldown(results, key)
+        return drilldown(results, key, ruleset=ruleset)
     best = results[key].extra.get("best")
     target = spec["cutoffs"][-1] if spec.get("scoring", "tiers") == "tiers" and spec.get("cutoffs") else best
-    return drilldown(results, key, target=target, direction=spec["direction"])
+    return drilldown(results, key, target=target, ruleset=ruleset)
 
 
 def _is_text(col: pd.Series) -> bool:

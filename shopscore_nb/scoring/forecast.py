@@ -10,7 +10,8 @@ warnings for threshold lines.
   lifecycle is still open at D repeat as observed at D.
 
 Two methods. ``fast`` (default, vectorised): each scored indicator is computed once on a window
-stretched over the whole horizon; every detail row is placed on the day its window anchor falls and
+stretched over the whole horizon; every detail row is placed on the day its window anchor (the
+indicator's description, :mod:`shopscore_nb.metrics.descriptions`: ``anchor`` and ``lag``) falls and
 the daily values come from rolling sums (rows keep the state they have at the end of the horizon, so
 under ``same_pace`` a copied order's outcome counts as soon as it enters the window). ``recompute``:
 every day is recomputed by the registered definitions (exact, slower; the reference in the tests).
@@ -29,10 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..metrics.base import Context, IndicatorResult, compute, registry
-from ..metrics.im_model import timed_rounds
+from ..metrics.base import Context, IndicatorResult, compute, registry, ruleset_of
+from ..metrics.descriptions import describe, row_times
 from .contexts import holds, sibling, warm
-from .drilldown import drilldown_for, value_column
+from .drilldown import drilldown_for
 from .rules import resolve_rules
 from .scorecard import score_shop
 
@@ -40,19 +41,6 @@ from .scorecard import score_shop
 ORDER_TABLES = ("orders", "shipments", "after_sales", "reviews", "complaints")
 ID_COLUMNS = ("order_id", "sub_order_id", "waybill_no", "after_sale_id", "review_id", "complaint_id", "session_id", "message_id")
 DEFECT_IDS = ("order_id", "waybill_no", "after_sale_id", "round_id", "session_id", "review_id")
-# Window anchor (the time that places a detail row in the window) of the seed-era indicators; official
-# indicators carry theirs in ``extra["anchor"]`` (which wins). Lagged cohorts add the profile's lag.
-ANCHORS = {
-    "product.negative_review_rate": ("signed_at", None),
-    "product.quality_return_rate": ("paid_at", None),
-    "logistics.pickup_on_time_rate": ("picked_up_at", None),
-    "logistics.delivery_hours_avg": ("signed_at", None),
-    "service.complaint_rate": ("paid_at", "lags.complaint_days"),
-    "service.dispute_merchant_rate": ("completed_at", None),
-    "service.return_refund_wait_hours": ("completed_at", None),
-    "service.refund_only_wait_hours": ("completed_at", None),
-    "service.im_3min_reply_rate": ("last_round_at", None),
-}
 SCENARIOS = ("no_new_events", "same_pace")
 
 
@@ -119,14 +107,6 @@ def _card_rows(ctx: Context, results: dict, card, scenario: str, names: dict) ->
 
 
 # ---------------------------------------------------------------- fast path: one wide computation per indicator
-FAILURE_RATES = {"product.negative_review_rate", "product.quality_return_rate", "service.complaint_rate", "service.dispute_merchant_rate"}
-
-
-def _counts_failures(key: str, result) -> bool:
-    """Whether a rate's numerator counts the failing rows (a 'bad' rate) rather than the passing ones."""
-    return result.extra.get("counts") == "failures" or key in FAILURE_RATES
-
-
 def _daily_sums(offsets: np.ndarray, weights: np.ndarray, window: int, days: int) -> np.ndarray:
     """Σ weights of rows whose day offset lies in [k, k + window) for k = 0 … days − 1."""
     keep = (offsets >= 0) & (offsets < window + days)
@@ -142,20 +122,21 @@ def _wide_series(base: Context, key: str, horizon: int) -> dict[str, np.ndarray]
     wide = sibling(base, as_of=base.as_of + pd.Timedelta(days=horizon), window_days=base.window_days + horizon)
     r = compute(key, wide)
     d = r.detail if r.detail is not None else pd.DataFrame()
-    anchor, lag = _anchor(wide, key, r, d) if not d.empty else (pd.Series(dtype="datetime64[ns]"), 0)
+    anchor, lag = _anchor(wide, key, d) if not d.empty else (pd.Series(dtype="datetime64[ns]"), 0)
     if d.empty or "passed" not in d:
         zero = np.zeros(days)
         return {"num": zero, "den": zero, "fail": zero, "unit": r.unit, "reason": r.reason}
     start = base.as_of - pd.Timedelta(days=base.window_days + lag)
     offsets = ((anchor.dt.normalize() - start).dt.days).to_numpy(dtype=float, na_value=-1).astype(int)
     passed = d["passed"].to_numpy(dtype=bool, na_value=False)
-    col = value_column(r) if r.unit != "ratio" else None
+    desc = describe(key, ruleset_of(base))
+    col = desc.value_column if r.unit != "ratio" else None
     if col and col in d:
         values = d[col].to_numpy(dtype=float, na_value=np.nan)
         counted = ~np.isnan(values)
         num_w, den_w = np.where(counted, values, 0.0), counted.astype(float)
     else:
-        num_w, den_w = ((~passed) if _counts_failures(key, r) else passed).astype(float), np.ones(len(d))
+        num_w, den_w = ((~passed) if desc.counts_failures else passed).astype(float), np.ones(len(d))
     window = base.window_days
     return {"num": _daily_sums(offsets, num_w, window, days), "den": _daily_sums(offsets, den_w, window, days),
             "fail": _daily_sums(offsets, (~passed).astype(float), window, days), "unit": r.unit, "reason": r.reason}
@@ -177,16 +158,10 @@ def _fast_run(base: Context, horizon: int, keys: list[str], scenario: str) -> li
 
 
 # ---------------------------------------------------------------- defects and warnings
-def _anchor(ctx: Context, key: str, result, rows: pd.DataFrame) -> tuple[pd.Series, int]:
-    col, lag = (result.extra["anchor"], None) if result.extra.get("anchor") else ANCHORS.get(key, (None, None))
-    lag_days = int(ctx.param(lag)) if lag else 0
-    if col == "last_round_at" and "session_id" in rows:
-        r = timed_rounds(ctx)
-        last = r[r["counted"].to_numpy(dtype=bool)].groupby("session_id")["start_at"].max()
-        return rows["session_id"].map(last), lag_days
-    if col and col in rows:
-        return rows[col], lag_days
-    return pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]"), lag_days
+def _anchor(ctx: Context, key: str, rows: pd.DataFrame) -> tuple[pd.Series, int]:
+    """The window anchor of each detail row and the cohort lag in days (the indicator's description)."""
+    desc = describe(key, ruleset_of(ctx))
+    return row_times(ctx, rows, desc.anchor), desc.lag_days(ctx.profile)
 
 
 def defects(ctx: Context, results: dict, card) -> pd.DataFrame:
@@ -198,7 +173,7 @@ def defects(ctx: Context, results: dict, card) -> pd.DataFrame:
         rows = drilldown_for(card, results, key)
         if rows.empty:
             continue
-        anchor, lag = _anchor(ctx, key, results[key], rows)
+        anchor, lag = _anchor(ctx, key, rows)
         idcol = next((c for c in DEFECT_IDS if c in rows), None)
         last = anchor.dt.normalize() + pd.Timedelta(days=ctx.window_days + lag)
         parts.append(pd.DataFrame({
