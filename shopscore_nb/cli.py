@@ -1,7 +1,9 @@
-"""``shopscore`` command line: validate, metrics (and, with the batch module, render / batch / demo).
+"""``shopscore`` command line: validate, metrics, reconcile, calibrate (and, with the batch module, render / batch / demo).
 
     shopscore validate DATA_ROOT [--shop S] [--json]
     shopscore metrics DATA_ROOT --shop S [--as-of YYYY-MM-DD] [--profile NAME] [--window-days N] [--json]
+    shopscore reconcile DATA_ROOT --shop S [--backend FILE] [--profile P] [--as-of D | START..END] [--window-days N] [--json]
+    shopscore calibrate DATA_ROOT [--shops A B ...] [--backend FILE] --base-profile P --out calibrated.yaml [--json]
 
 Exit status: 0 usable, 2 a fatal problem with the input (message on stderr, no traceback).
 """
@@ -12,6 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 
@@ -88,8 +91,8 @@ def cmd_metrics(args) -> int:
         print(rep.table().to_string(index=False))
     print(f"\ntotal {j['total']}  stage {j['stage']}  dimensions {j['dimensions']}  display {j['display']} {j['stars'] or ''}")
     print(f"profile file: {j['profile_source']}")
-    for line in j["assumptions"]:
-        print(f"  assumption: {line}")
+    for line in j["assumptions"]:  # a calibrated profile's numbers come first, marked "calibrated: "
+        print(f"  {line}" if line.startswith("calibrated: ") else f"  assumption: {line}")
     for line in j["overrides"]:
         print(f"  override: {line}")
     if j["data_quality"]:
@@ -97,6 +100,64 @@ def cmd_metrics(args) -> int:
     for f in j.get("skipped_files", []):
         print(f"  not loaded: {f['reason']}")
     return 0
+
+
+@command("reconcile")
+def cmd_reconcile(args) -> int:
+    from .reconcile.reconcile import run_reconciliation
+    from .reconcile.text import text_table
+
+    rec = run_reconciliation(args.data_root, args.shop, backend=args.backend, profile=args.profile, as_of=args.as_of,
+                             window_days=args.window_days)
+    if args.json:
+        _print_json(rec.to_json())
+        return 0
+    days = rec.days()
+    print(f"shop {args.shop}  profile {rec.profile.get('name')}  readings {len(rec.table)} of {len(days)} day(s), "
+          f"{days[0]:%Y-%m-%d} … {days[-1]:%Y-%m-%d}")
+    if rec.profile_note:
+        print(f"note: {rec.profile_note}")
+    for day in days:
+        print(f"\n== as of {day:%Y-%m-%d}")
+        print(text_table(rec.page(day)))
+    print("\nper indicator:")
+    print(text_table(rec.per_key()))
+    counts = rec.counts
+    print(f"\nverdicts: match {counts['match']}, explained {counts['explained']}, unexplained {counts['unexplained']}")
+    return 0
+
+
+@command("calibrate")
+def cmd_calibrate(args) -> int:
+    from .reconcile.calibrate import calibrate_folder
+
+    out = Path(args.out)
+    base = Path(args.base_profile)
+    if base.suffix in (".yaml", ".yml") and base.exists() and out.exists() and out.resolve() == base.resolve():
+        raise LoadError(f"--out {out}: is the base profile itself; write the calibrated copy to another file.")
+    if not out.parent.is_dir():
+        raise LoadError(f"--out {out}: folder {out.parent} does not exist.")
+    cal = calibrate_folder(args.data_root, args.base_profile, shops=args.shops, backend=args.backend)
+    try:
+        cal.write(out)
+    except OSError as exc:
+        raise LoadError(f"--out {out}: cannot write the calibrated profile ({exc.strerror or exc}).") from None
+    if args.json:
+        _print_json({"out": str(out), **cal.to_json()})
+        return 0
+    print(cal.text())
+    print(f"\nwrote {out}: use it with --profile {out} (metrics, reconcile, render, batch)")
+    return 0
+
+
+def _as_of_range(text: str):
+    """argparse type for ``reconcile --as-of``: one date ``YYYY-MM-DD`` or a range ``START..END``."""
+    if ".." in str(text):
+        start, end = (as_of_arg(part) for part in str(text).split("..", 1))
+        if end < start:
+            raise argparse.ArgumentTypeError(f"'{text}': the range ends before it starts")
+        return start, end
+    return as_of_arg(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -115,6 +176,23 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--profile", help="rule profile name or path to a .yaml copy (default: shop.yaml's, else douyin_2022)")
     m.add_argument("--window-days", type=window_days_arg, help="override the profile's window length (1–3660 days)")
     m.add_argument("--json", action="store_true", help="print the SPEC §8 JSON object")
+
+    r = sub.add_parser("reconcile", help="the backend page's readings beside the recomputed values, with the reason for each difference")
+    r.add_argument("data_root")
+    r.add_argument("--shop", required=True, type=shop_id_arg)
+    r.add_argument("--backend", metavar="FILE", help="readings file (default: backend.csv in the shop folder)")
+    r.add_argument("--profile", help="rule profile name or .yaml path (default: shop.yaml's, else the shipped profile whose indicators the readings name)")
+    r.add_argument("--as-of", type=_as_of_range, help="only the readings of this as-of date YYYY-MM-DD, or of START..END")
+    r.add_argument("--window-days", type=window_days_arg, help="override the profile's window length (1–3660 days)")
+    r.add_argument("--json", action="store_true", help="verdict counts, per-indicator summary and every reading as JSON")
+
+    c = sub.add_parser("calibrate", help="fit the numbers the platform does not publish from pooled backend readings")
+    c.add_argument("data_root")
+    c.add_argument("--shops", nargs="+", type=shop_id_arg, help="shop folders to pool, of one industry and shop type (default: every shop with readings)")
+    c.add_argument("--backend", metavar="FILE", help="one readings file with a shop_id column (default: each shop folder's backend.csv)")
+    c.add_argument("--base-profile", required=True, help="profile name or .yaml path to calibrate")
+    c.add_argument("--out", required=True, help="where to write the calibrated copy of the profile (.yaml)")
+    c.add_argument("--json", action="store_true", help="every number, its interval and status, the problems and contradictions as JSON")
 
     from .batch.cli import add_batch_commands  # render, batch, demo (their heavy imports load lazily)
 

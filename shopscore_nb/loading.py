@@ -39,6 +39,7 @@ import pandas as pd
 
 from .errors import LoadError
 from .schema import (
+    NOT_EXPORTS,
     TABLES,
     after_sale_types,
     closest_table,
@@ -760,7 +761,8 @@ def _shipped_flag(status: pd.Series | None, type_raw: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------- a shop folder
 def data_files(folder: Path) -> list[Path]:
     """Files of a shop folder that may hold exports (by suffix), sorted by name."""
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not _hidden(p))
+    return sorted(p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and not _hidden(p)
+                  and p.name not in NOT_EXPORTS)
 
 
 def _hidden(path: Path) -> bool:
@@ -771,7 +773,7 @@ def _other_files(folder: Path) -> list[dict]:
     """Files that are not read (wrong type, Excel lock files), so the user sees they were skipped."""
     out = []
     for p in sorted(Path(folder).iterdir()):
-        if not p.is_file() or p.name == "shop.yaml" or p.name.startswith("."):
+        if not p.is_file() or p.name in NOT_EXPORTS or p.name.startswith("."):
             continue
         if p.name.startswith("~$"):
             out.append({"file": p.name, "reason": f"{p.name}: an Excel lock file, not data."})

@@ -283,5 +283,45 @@ def forecast_lines(frame: pd.DataFrame, *, x: str, y: str, hue: str | None = Non
     return fig
 
 
+VERDICT_COLORS = {"match": "#2e7d32", "explained": "#e69f00", "unexplained": "#c0392b"}
+VERDICT_LABELS = {"match": "一致 match", "explained": "已解释 explained", "unexplained": "未解释 unexplained"}
+
+
+def backend_vs_recomputed(series: pd.DataFrame, *, ncols: int = 2) -> Figure:
+    """The backend page's scores (dots coloured by verdict) against the recomputed ones (line), day by day.
+
+    ``series``: columns ``as_of``, ``label`` (one panel each, in order of appearance), ``backend``, ``ours``
+    and ``verdict`` (``match`` / ``explained`` / ``unexplained``), e.g. ``Reconciliation.series()``.
+    """
+    from matplotlib.lines import Line2D
+
+    labels = list(dict.fromkeys(series["label"])) if len(series) else []
+    ncols = max(1, min(ncols, len(labels) or 1))
+    nrows = int(np.ceil(max(len(labels), 1) / ncols))
+    fig = Figure(figsize=(4.6 * ncols, 2.5 * nrows + 0.5), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    if not labels:
+        axes[0].text(0.5, 0.5, "无后台读数 no backend readings", ha="center", va="center", transform=axes[0].transAxes, color="#777777")
+        axes[0].set_xticks([])
+        axes[0].set_yticks([])
+        return fig
+    for ax, label in zip(axes, labels, strict=False):
+        g = series[series["label"] == label].sort_values("as_of")
+        ax.plot(g["as_of"], g["ours"], color=PALETTE["rolling"], linewidth=2, marker="o", markersize=3)
+        ax.plot(g["as_of"], g["backend"], color=PALETTE["overall"], linewidth=1, linestyle="--")
+        ax.scatter(g["as_of"], g["backend"], c=[VERDICT_COLORS.get(v, PALETTE["overall"]) for v in g["verdict"]], s=30, zorder=3)
+        _date_axis(ax)
+        ax.set_title(label, fontsize=10, loc="left")
+        ax.set_ylabel("得分 score")
+        ax.set_xlabel("")
+    for ax in axes[len(labels):]:
+        ax.set_visible(False)
+    handles = [Line2D([], [], color=PALETTE["rolling"], linewidth=2, marker="o", markersize=3, label="重算 recomputed"),
+               Line2D([], [], color=PALETTE["overall"], linewidth=1, linestyle="--", label="后台 backend")]
+    handles += [Line2D([], [], color=c, linestyle="", marker="o", markersize=6, label=VERDICT_LABELS[k]) for k, c in VERDICT_COLORS.items()]
+    fig.legend(handles=handles, loc="outside lower center", fontsize=8, frameon=False, ncols=len(handles))
+    return fig
+
+
 def weekday_labels(days: list[int]) -> list[str]:
     return [WEEKDAYS_ZH[d] for d in days]

@@ -31,6 +31,9 @@ EARLIEST_TIMESTAMP = "2016-01-01"
 # a header lacking a required column is still "that table's export" when it names this share of the
 # table's columns (a drifted 75-column order export names 11 of 16; a 结算账单 5 of 16)
 RECOGNISED_SHARE = 0.5
+# files of a shop folder that are not exports: never read as a table, never reported as skipped
+# (shop.yaml: the shop's settings; backend.csv: the 抖店 page's readings, SPEC §6.1)
+NOT_EXPORTS = frozenset({"shop.yaml", "backend.csv"})
 _NAME_SEPARATOR = re.compile(r"[\s_\-.()（）\[\]【】0-9]")
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,12 +32,17 @@ import yaml
 from scipy.optimize import linprog, nnls
 
 from ..profile import Profile, ProfileError, load_profile
-from ..report import build_report
+from ..scoring.assumptions import calibrated_numbers
+from .text import text_table
 
 MIN_CUTOFF_READINGS = 5       # readings of an indicator needed before its cut-offs are fitted
 MAX_CONTRADICTION_SHARE = 0.1  # more contradictory readings than this share: the definition differs, no fit
 MIN_ROWS_PER_WEIGHT = 3       # weight fits need at least this many readings per unknown weight
 SUM_PENALTY = 1e4             # row weight that makes NNLS keep Σ w = 1
+MAX_WEIGHT_INTERVAL = 0.05    # a weight is pinned when every weight agreeing with the readings lies within this width
+
+
+__all__ = ["Calibration", "CalibrationError", "calibrate", "calibrate_folder", "calibrated_numbers", "calibrated_profile", "reading_context"]
 
 
 class CalibrationError(ProfileError):
@@ -66,20 +72,86 @@ class Calibration:
             f = f.astype(object)
             return f.where(f.notna(), None).to_dict("records")
 
-        return {"cutoffs": records(self.cutoffs), "weights": records(self.weights), "residuals": records(self.residuals),
-                "contradictions": records(self.contradictions), "problems": list(self.problems)}
+        return {"summary": dict(self.profile.get("calibration") or {}), "counts": self.counts(), "numbers": records(self.table()),
+                "calibrated": calibrated_numbers(self.profile), "cutoffs": records(self.cutoffs), "weights": records(self.weights),
+                "residuals": records(self.residuals), "contradictions": records(self.contradictions), "problems": list(self.problems)}
+
+    def table(self) -> pd.DataFrame:
+        """Every number the readings bear on: the base value, the value written, the interval the readings
+        allow, the readings used and the status (``calibrated`` / ``moved`` / ``assumption``)."""
+        rows = []
+        for r in self.weights.itertuples():
+            path = f"dimensions.{r.name}.weight" if r.level == "dimension" else f"indicators.{r.name}.weight"
+            rows.append((path, r.base, r.weight, r.lo, r.hi, r.observations, _status(r.pinned, r.moved)))
+        tier_set = (self.profile.get("calibration") or {}).get("tier_set", "")
+        for r in self.cutoffs.itertuples():
+            rows.append((f"tiers.{tier_set}.{r.key} → {r.tier:g}", r.base, r.value, r.lo, r.hi, r.observations, _status(r.pinned, r.moved)))
+        out = pd.DataFrame(rows, columns=["number", "base", "value", "lo", "hi", "readings", "status"])
+        same = np.isclose(out["base"].astype(float), out["value"].astype(float), rtol=1e-9, atol=1e-12)
+        out["note"] = np.select([(out["status"] == "calibrated") & same, out["status"] == "calibrated", out["status"] == "moved"],
+                                ["the assumed value lies in the interval: kept", "fitted", "moved into the interval, not pinned"],
+                                "not pinned, the readings allow it")
+        return out
+
+    def counts(self) -> dict[str, int]:
+        """How many numbers are ``calibrated`` (pinned), ``moved`` (assumptions moved to agree) and left ``assumption``."""
+        status = self.table()["status"]
+        return {k: int((status == k).sum()) for k in ("calibrated", "moved", "assumption")}
+
+    def text(self) -> str:
+        """A readable account: what was pooled, each number, what could not be pinned and why, contradictions."""
+        info = self.profile.get("calibration") or {}
+        lines = [f"calibration of {info.get('base_profile')} (tier set {info.get('tier_set')}) from {info.get('readings')} readings of "
+                 f"{', '.join(info.get('shops') or [])}, {' … '.join(info.get('dates') or [])}"]
+        table = self.table()
+        if len(table):
+            shown = table.assign(interval=[_interval_text(lo, hi) for lo, hi in zip(table["lo"], table["hi"], strict=True)],
+                                 base=table["base"].map(_num_text), value=table["value"].map(_num_text))
+            lines.append(text_table(shown[["number", "base", "value", "interval", "readings", "status", "note"]]))
+        c = self.counts()
+        lines.append(f"{c['calibrated']} number(s) calibrated (pinned by the readings), {c['moved']} assumption(s) moved to agree with them, "
+                     f"{c['assumption']} left as assumptions")
+        if self.problems:
+            lines.append("not pinned / not fitted:")
+            lines += [f"  - {p}" for p in self.problems]
+        if len(self.contradictions):
+            lines.append(f"{len(self.contradictions)} reading(s) no cut-off explains (evidence that a definition differs):")
+            for r in self.contradictions.itertuples():
+                lines.append(f"  - {r.source}: line {r.line}: {r.shop_id} {pd.Timestamp(r.as_of):%Y-%m-%d} {r.key} {r.value_text} → {r.score_text}: {r.reason}")
+        return "\n".join(lines)
+
+
+def _status(pinned, moved) -> str:
+    return "calibrated" if bool(pinned) else ("moved" if bool(moved) else "assumption")
+
+
+def _num_text(x) -> str:
+    return "" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{float(x):.6g}"
+
+
+def _interval_text(lo, hi) -> str:
+    lo_t = "−∞" if lo is None or not np.isfinite(lo) else f"{lo:.6g}"
+    hi_t = "∞" if hi is None or not np.isfinite(hi) else f"{hi:.6g}"
+    return f"[{lo_t}, {hi_t}]"
 
 
 # ---------------------------------------------------------------- context from the shops' data
-def reading_context(shops: dict, readings: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+def reading_context(shops: dict, readings: pd.DataFrame, profile: Profile, reports: dict | None = None) -> pd.DataFrame:
     """Per (shop_id, as_of) of the readings, what the readings alone do not say, from our own
     recomputation under ``profile``: stage (growth-stage totals are fixed), the total's adjustment
-    (− deductions + bonuses), the indicators under the 80-point floor, the tier set and industry."""
+    (− deductions + bonuses), the indicators under the 80-point floor, the tier set and industry.
+
+    ``reports``: shop_id → the report cache of a reconciliation of that shop (reused when it used the same
+    profile and window), so a notebook that reconciled a shop does not recompute its days."""
+    from .reconcile import page_report
+
+    reuse = {s: c for s, c in (reports or {}).items() if c is not None and c.window_days is None and dict(c.profile) == dict(profile)}
+    floors = list((profile.get("floor") or {}).get("indicators") or {})  # the only indicators the context needs
     rows = []
     for (shop_id, day), _ in readings.groupby(["shop_id", "as_of"]):
         if shop_id not in shops:
             raise CalibrationError(f"readings name shop '{shop_id}', which is not among the shops given ({', '.join(shops)}).")
-        card = build_report(shops[shop_id], day, profile).scorecard
+        card = (reuse[shop_id].get(day) if shop_id in reuse else page_report(shops[shop_id], day, profile, floors, scored=False)).scorecard
         ded = float(card.deductions["applied"].sum()) if len(card.deductions) else 0.0
         plus = sum(float(b.get("points", 0)) for b in (profile.get("bonuses") or []) if b.get("dimension") == "total"
                    and (shops[shop_id].config or {}).get(b.get("shop_flag")))
@@ -134,9 +206,16 @@ def fit_cutoffs(key: str, r: pd.DataFrame, direction: str, scores: list[float], 
                      "safe_hi": hi_x - 2 * above.loc[above["x"].idxmin(), "h"] if len(above) else np.inf})
     out = pd.DataFrame(rows)
     base_x = sign * np.asarray(base, dtype=float)
-    pinned = np.isfinite(out["lo_x"]) & np.isfinite(out["hi_x"])
+    seen = np.bincount(kept["tier"].to_numpy(dtype=int), minlength=len(scores)) > 0
+    # c_j separates tier j-1 from tier j: readings in both pin it; without a reading in one of them its
+    # interval is its neighbour's too, and the readings cannot tell the two cut-offs apart
+    pinned = pd.Series(seen[:-1] & seen[1:])
+    out["note"] = [_unpinned_note(j, seen, scores) for j in range(1, len(scores))]
     mid = (out["safe_lo"] + out["safe_hi"]) / 2
-    point = np.where(pinned, mid, np.clip(base_x, out["safe_lo"], out["safe_hi"]))
+    inside = (base_x > out["safe_lo"]) & (base_x <= out["safe_hi"])
+    # pinned: the assumed value stays when the readings allow it (a midpoint of a wide interval is no better a
+    # guess), else the middle of the interval; not pinned: the assumed value, moved into the interval if need be
+    point = np.where(pinned & ~inside, mid, np.clip(base_x, out["safe_lo"], out["safe_hi"]))
     point = np.maximum.accumulate(point)  # cut-offs stay monotone; intervals are ordered, so this stays inside them
     moved = ~pinned & ~np.isclose(point, base_x)
     lo, hi = (out["lo_x"], out["hi_x"]) if sign > 0 else (-out["hi_x"], -out["lo_x"])
@@ -144,9 +223,15 @@ def fit_cutoffs(key: str, r: pd.DataFrame, direction: str, scores: list[float], 
     table = pd.DataFrame({
         "key": key, "tier": s[1:], "lo": lo.to_numpy(), "hi": hi.to_numpy(), "observations": len(kept),
         "pinned": pinned.to_numpy(), "moved": moved, "value": np.round(sign * point, digits), "base": list(base),
-        "closed": "(lo, hi]" if sign > 0 else "[lo, hi)",
+        "closed": "(lo, hi]" if sign > 0 else "[lo, hi)", "note": out["note"].to_numpy(),
     })
     return table, pd.concat(bad, ignore_index=True)
+
+
+def _unpinned_note(j: int, seen: np.ndarray, scores: list[float]) -> str:
+    """Why cut-off ``j`` (between tiers j-1 and j) is not pinned; empty when it is."""
+    missing = [f"{scores[t]:g}" for t in (j - 1, j) if not seen[t]]
+    return f"no reading scored {' or '.join(missing)}" if missing else ""
 
 
 def calibrate_cutoffs(readings: pd.DataFrame, profile: Profile, tier_set: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
@@ -164,24 +249,33 @@ def calibrate_cutoffs(readings: pd.DataFrame, profile: Profile, tier_set: str) -
         table, contra = fit_cutoffs(key, r, spec["direction"], tiers["scores"], base_set.get(key, default.get(key)))
         if len(contra) > MAX_CONTRADICTION_SHARE * len(r):
             problems.append(f"{key}: {len(contra)} of {len(r)} readings contradict every cut-off set (evidence that the definition differs): cut-offs not calibrated")
-            table = table.assign(pinned=False, moved=False, value=table["base"])
+            table = table.assign(pinned=False, moved=False, value=table["base"], note="readings contradict every cut-off set")
+        loose = table[~table["pinned"]]
+        if len(loose) and len(contra) <= MAX_CONTRADICTION_SHARE * len(r):
+            unseen = sorted({float(t) for note in loose["note"] for t in re.findall(r"[\d.]+", note)})
+            problems.append(f"{key}: {len(loose)} of {len(table)} cut-offs not pinned by its {len(r)} readings (the ones into "
+                            f"{', '.join(f'{t:g}' for t in loose['tier'])}; no reading scored {', '.join(f'{t:g}' for t in unseen)}): "
+                            + ("they stay assumptions, moved where needed into the interval the readings allow" if loose["moved"].any()
+                               else "they stay assumptions"))
         tables.append(table)
         bad.append(contra)
-    cut = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["key", "tier", "lo", "hi", "observations", "pinned", "moved", "value", "base", "closed"])
+    cut = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=["key", "tier", "lo", "hi", "observations", "pinned", "moved", "value", "base", "closed", "note"])
     contra = pd.concat(bad, ignore_index=True) if bad else pd.DataFrame()
     return cut, contra, problems
 
 
 # ---------------------------------------------------------------- weights
-def fit_weights(A: np.ndarray, y: np.ndarray, tol_y: np.ndarray, half_parts: np.ndarray) -> dict:
+def fit_weights(A: np.ndarray, y: np.ndarray, tol_y: np.ndarray, half_parts: np.ndarray, base=None) -> dict:
     """Σ w = 1, w ≥ 0: NNLS point, per-weight interval over all weights reproducing every reading
-    within its rounding band |A w − y| ≤ tol_y + half_parts · w. ``feasible`` False = contradictory."""
+    within its rounding band |A w − y| ≤ tol_y + half_parts · w. ``feasible`` False = contradictory;
+    ``base_ok``: the ``base`` weights reproduce every reading too (None without ``base``)."""
     n = A.shape[1]
     aug_a = np.vstack([A, SUM_PENALTY * np.ones((1, n))])
     w, _ = nnls(aug_a, np.append(y, SUM_PENALTY))
     w = w / w.sum() if w.sum() > 0 else np.full(n, 1.0 / n)
     a_ub = np.vstack([A - half_parts, -(A + half_parts)])
     b_ub = np.concatenate([y + tol_y, -y + tol_y])
+    base_ok = None if base is None else bool(np.all(a_ub @ np.asarray(base, dtype=float) <= b_ub + 1e-9))
     lo, hi, vertices = np.full(n, np.nan), np.full(n, np.nan), []
     for i in range(n):
         for sign in (1.0, -1.0):
@@ -189,13 +283,13 @@ def fit_weights(A: np.ndarray, y: np.ndarray, tol_y: np.ndarray, half_parts: np.
             c[i] = sign
             res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=np.ones((1, n)), b_eq=[1.0], bounds=[(0, 1)] * n, method="highs")
             if res.status != 0:
-                return {"weights": w, "lo": lo, "hi": hi, "feasible": False}
+                return {"weights": w, "lo": lo, "hi": hi, "feasible": False, "base_ok": base_ok}
             vertices.append(res.x)
             (lo if sign > 0 else hi)[i] = res.x[i]
     inside = np.all(a_ub @ w <= b_ub + 1e-9)
     if not inside:  # the least-squares point breaks a reading's rounding band: use the centre of the feasible weights
         w = np.mean(vertices, axis=0)
-    return {"weights": w, "lo": lo, "hi": hi, "feasible": True}
+    return {"weights": w, "lo": lo, "hi": hi, "feasible": True, "base_ok": base_ok}
 
 
 def _weight_rows(level: str, group: str, names: list[str], A, y, tol, halves, base: list[float], meta: pd.DataFrame):
@@ -203,16 +297,25 @@ def _weight_rows(level: str, group: str, names: list[str], A, y, tol, halves, ba
     if len(y) < MIN_ROWS_PER_WEIGHT * n or np.linalg.matrix_rank(np.vstack([A, np.ones(n)])) < n:
         why = f"{len(y)} usable readings" + ("" if len(y) >= MIN_ROWS_PER_WEIGHT * n else f", fewer than {MIN_ROWS_PER_WEIGHT} per weight")
         return None, None, f"{level} weights of {group}: {why} or scores that never vary independently: not calibrated"
-    fit = fit_weights(A, y, tol, halves)
+    fit = fit_weights(A, y, tol, halves, base)
     fitted = A @ fit["weights"]
     resid = meta.assign(level=level, group=group, shown=y, fitted=fitted, residual=y - fitted, tolerance=tol + halves @ fit["weights"])
     if not fit["feasible"]:
         worst = resid.assign(excess=resid["residual"].abs() - resid["tolerance"]).nlargest(3, "excess")
         cases = "; ".join(f"{r.shop_id} {pd.Timestamp(r.as_of):%Y-%m-%d} shown {r.shown:g}, fitted {r.fitted:.2f}" for r in worst.itertuples())
         return None, resid, f"{level} weights of {group}: no weights reproduce every reading within its rounding (contradictory readings, e.g. {cases}): not calibrated"
-    rows = pd.DataFrame({"level": level, "group": group, "name": names, "weight": fit["weights"], "lo": fit["lo"], "hi": fit["hi"],
-                         "observations": len(y), "pinned": True, "base": base})
-    return rows, resid, None
+    pinned = bool(np.all(fit["hi"] - fit["lo"] <= MAX_WEIGHT_INTERVAL + 1e-9))
+    moved = not pinned and not fit["base_ok"]
+    weight = fit["weights"] if pinned or moved else np.asarray(base, dtype=float)
+    rows = pd.DataFrame({"level": level, "group": group, "name": names, "weight": weight, "lo": fit["lo"], "hi": fit["hi"],
+                         "observations": len(y), "pinned": pinned, "moved": moved, "base": base, "fitted": fit["weights"]})
+    if pinned:
+        return rows, resid, None
+    spans = ", ".join(f"{n} [{lo:.3f}, {hi:.3f}]" for n, lo, hi in zip(names, fit["lo"], fit["hi"], strict=True))
+    what = ("the assumed weights reproduce every reading and stay" if not moved
+            else "the assumed weights do not reproduce every reading: moved to the fitted ones, still an assumption")
+    return rows, resid, (f"{level} weights of {group}: not pinned by {len(y)} readings (every weight agreeing with them lies in {spans}, "
+                         f"wider than {MAX_WEIGHT_INTERVAL:g}); {what}")
 
 
 def _design(readings: pd.DataFrame, target: str, parts: list[str], extra: pd.DataFrame | None = None):
@@ -271,7 +374,7 @@ def calibrate_weights(readings: pd.DataFrame, profile: Profile, context: pd.Data
         problems += [p] if p else []
     rows = [x for x in rows if x is not None]
     resids = [x for x in resids if x is not None]
-    weights = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["level", "group", "name", "weight", "lo", "hi", "observations", "pinned", "base"])
+    weights = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["level", "group", "name", "weight", "lo", "hi", "observations", "pinned", "moved", "base", "fitted"])
     return weights, (pd.concat(resids, ignore_index=True) if resids else pd.DataFrame()), problems
 
 
@@ -290,26 +393,54 @@ def calibrated_profile(base: Profile, cutoffs: pd.DataFrame, weights: pd.DataFra
     """A copy of ``base`` with each fitted number replacing its assumption (see the module docstring)."""
     p = copy.deepcopy(dict(base))
     p["calibration"] = summary
-    dim_w = weights[weights["level"] == "dimension"]
-    if len(dim_w):
-        for name, value, r in zip(dim_w["name"], _rounded_weights(dim_w["weight"].to_numpy()), dim_w.itertuples(), strict=True):
-            p["dimensions"][name]["weight"] = value
-            p["dimensions"][name]["calibrated"] = {"observations": int(r.observations), "interval": _interval(r.lo, r.hi)}
-        p["dimension_weights"] = {"calibrated": {"observations": int(dim_w["observations"].iloc[0])},
-                                  "note": f"fitted from {int(dim_w['observations'].iloc[0])} (dimension scores → total) readings; was: {base.get('dimension_weights', {}).get('note', '')}"}
-    ind_w = weights[weights["level"] == "indicator"]
-    for _group, g in ind_w.groupby("group"):
-        for name, value, r in zip(g["name"], _rounded_weights(g["weight"].to_numpy()), g.itertuples(), strict=True):
-            p["indicators"][name]["weight"] = value
-            p["indicators"][name]["calibrated"] = {"observations": int(r.observations), "interval": _interval(r.lo, r.hi)}
-    assumed = [d for d in p["dimensions"] if not set(k for k, v in p["indicators"].items() if v["dimension"] == d) & set((p.get("service_weights") or {}).get("columns", []))]
-    if len(ind_w) and "indicator_weights" in p:
-        left = [d for d in assumed if d not in set(ind_w["group"])]
-        p["indicator_weights"] = ({"assumption": True, "note": f"still assumed for {', '.join(left)}; calibrated: {', '.join(sorted(set(ind_w['group'])))}"} if left
-                                  else {"calibrated": {"observations": int(ind_w["observations"].min())}, "note": f"fitted for {', '.join(sorted(set(ind_w['group'])))}"})
+    _write_weights(p, base, weights)
     if len(cutoffs):
         _write_cutoffs(p, base, cutoffs, tier_set)
     return p
+
+
+def _set_weights(g: pd.DataFrame, spec_of) -> None:
+    """Write a group's weights when pinned (marked ``calibrated``) or moved (the assumed ones disagree with the readings)."""
+    if not (g["pinned"].all() or g["moved"].any()):
+        return
+    for value, r in zip(_rounded_weights(g["weight"].to_numpy(dtype=float)), g.itertuples(), strict=True):
+        spec = spec_of(r.name)
+        spec["weight"] = value
+        if r.pinned:
+            spec["calibrated"] = {"observations": int(r.observations), "interval": _interval(r.lo, r.hi)}
+
+
+def _unpinned_weights(g: pd.DataFrame) -> str:
+    spans = ", ".join(f"{r.name} [{r.lo:.3f}, {r.hi:.3f}]" for r in g.itertuples())
+    what = ("moved to " + " / ".join(f"{w:g}" for w in _rounded_weights(g["weight"].to_numpy(dtype=float)))
+            + ", the assumed weights do not reproduce them") if g["moved"].any() else "the assumed weights reproduce them and stay"
+    return f"not pinned by {int(g['observations'].iloc[0])} readings (the weights agreeing with them span {spans}); {what}"
+
+
+def _write_weights(p: dict, base: Profile, weights: pd.DataFrame) -> None:
+    dim_w = weights[weights["level"] == "dimension"]
+    if len(dim_w):
+        n, was = int(dim_w["observations"].iloc[0]), (base.get("dimension_weights") or {}).get("note", "")
+        _set_weights(dim_w, lambda name: p["dimensions"][name])
+        p["dimension_weights"] = ({"calibrated": {"observations": n}, "note": f"fitted from {n} (dimension scores → total) readings; was: {was}"}
+                                  if dim_w["pinned"].all() else {"assumption": True, "note": f"{_unpinned_weights(dim_w)}; was: {was}"})
+    ind_w = weights[weights["level"] == "indicator"]
+    for _group, g in ind_w.groupby("group"):
+        _set_weights(g, lambda name: p["indicators"][name])
+    if not len(ind_w) or "indicator_weights" not in p:
+        return
+    published = set((p.get("service_weights") or {}).get("columns", []))
+    assumed = [d for d in p["dimensions"] if not {k for k, v in p["indicators"].items() if v["dimension"] == d} & published]
+    pinned = sorted({g for g, ok in ind_w.groupby("group")["pinned"].all().items() if ok})
+    left = [d for d in assumed if d not in pinned]
+    if not left:
+        n = int(ind_w["observations"].min())
+        p["indicator_weights"] = {"calibrated": {"observations": n}, "note": f"fitted for {', '.join(pinned)}"}
+        return
+    parts = [f"calibrated for {', '.join(pinned)}"] if pinned else []
+    parts += [f"{group}: {_unpinned_weights(g)}" for group, g in ind_w[~ind_w["pinned"]].groupby("group")]
+    parts.append(f"still assumed for {', '.join(left)}")
+    p["indicator_weights"] = {"assumption": True, "note": "; ".join(parts)}
 
 
 def _write_cutoffs(p: dict, base: Profile, cutoffs: pd.DataFrame, tier_set: str) -> None:
@@ -328,7 +459,8 @@ def _write_cutoffs(p: dict, base: Profile, cutoffs: pd.DataFrame, tier_set: str)
             else:
                 left += 1
                 entry["assumption"] = True
-                entry["note"] = "moved to agree with the readings, still unpinned" if r.moved else "the readings do not bound it on both sides"
+                entry["note"] = (f"not pinned: {r.note or 'the readings contradict the cut-offs'}; "
+                                 + ("moved to agree with the readings" if r.moved else "the assumed value agrees with the readings"))
             marks[key].append(entry)
     target["calibrated"] = marks
     unfitted = [k for k in base["indicators"] if base["indicators"][k].get("scoring", "tiers") == "tiers" and k not in marks]
@@ -340,23 +472,6 @@ def _write_cutoffs(p: dict, base: Profile, cutoffs: pd.DataFrame, tier_set: str)
         target.pop("assumption", None)
         target["note"] = "every cut-off calibrated from backend readings (intervals under `calibrated`)"
     tiers["industries"][tier_set] = target
-
-
-def calibrated_numbers(profile) -> list[str]:
-    """Readable lines: each calibrated number of a profile and its evidence (for reports)."""
-    out = []
-    for name, spec in profile["dimensions"].items():
-        if isinstance(spec.get("calibrated"), dict):
-            out.append(f"dimensions.{name}.weight = {spec['weight']} (calibrated from {spec['calibrated']['observations']} readings, interval {spec['calibrated']['interval']})")
-    for key, spec in profile["indicators"].items():
-        if isinstance(spec.get("calibrated"), dict):
-            out.append(f"indicators.{key}.weight = {spec['weight']} (calibrated from {spec['calibrated']['observations']} readings, interval {spec['calibrated']['interval']})")
-    for industry, spec in profile["tiers"]["industries"].items():
-        for key, marks in (spec.get("calibrated") or {}).items():
-            for value, m in zip(spec["cutoffs"][key], marks, strict=False):
-                if "observations" in m:
-                    out.append(f"tiers.industries.{industry}.cutoffs.{key} tier {m['tier']:g} = {value} (calibrated from {m['observations']} readings, interval {m['interval']})")
-    return out
 
 
 # ---------------------------------------------------------------- entry points
@@ -381,7 +496,7 @@ def calibrate(readings: pd.DataFrame, base: Profile, context: pd.DataFrame | Non
     cut, contra, p1 = calibrate_cutoffs(r, base, tier_set)
     weights, resid, p2 = calibrate_weights(r, base, context)
     problems = p1 + p2
-    if not (cut["pinned"].any() if len(cut) else False) and weights.empty:
+    if not (cut["pinned"].any() if len(cut) else False) and not (weights["pinned"].any() if len(weights) else False):
         raise CalibrationError("nothing could be calibrated:\n  " + "\n  ".join(problems))
     summary = {"readings": int(len(readings)), "shops": sorted(map(str, set(readings["shop_id"]))),
                "dates": [f"{readings['as_of'].min():%Y-%m-%d}", f"{readings['as_of'].max():%Y-%m-%d}"],
@@ -389,21 +504,36 @@ def calibrate(readings: pd.DataFrame, base: Profile, context: pd.DataFrame | Non
     return Calibration(calibrated_profile(base, cut, weights, tier_set, summary), cut, weights, resid, contra, problems)
 
 
-def calibrate_folder(data_root: str | Path, base_profile: str | Path, shops: list[str] | None = None, backend: str | Path | None = None) -> Calibration:
-    """Load the shops (all of ``data_root`` by default), their readings (``backend`` with a ``shop_id``
-    column, else each folder's ``backend.csv``) and calibrate ``base_profile``."""
+def calibrate_folder(data_root: str | Path, base_profile: str | Path, shops: list[str] | None = None, backend: str | Path | None = None,
+                     *, loaded: dict | None = None, reports: dict | None = None) -> Calibration:
+    """Load the shops and their readings and calibrate ``base_profile``.
+
+    Readings: ``backend`` (a file whose ``shop_id`` column names each reading's shop; all its shops by
+    default), else each shop folder's ``backend.csv`` (every folder of ``data_root`` that has one by
+    default). ``loaded`` (shop_id → ShopData) and ``reports`` (see :func:`reading_context`) save work
+    already done (the notebook).
+    """
     from ..shop import load_shop
-    from .readings import READINGS_FILE, check_dates, read_readings
+    from .readings import READINGS_FILE, check_dates, read_readings, shop_readings
 
     root = Path(data_root)
     base = load_profile(base_profile)
-    names = shops or sorted(p.name for p in root.iterdir() if p.is_dir() and (backend or (p / READINGS_FILE).is_file()))
-    loaded = {s: load_shop(root, s) for s in names}
     if backend:
-        readings = read_readings(backend, base)
-        readings = readings[readings["shop_id"].isin(names)]
+        readings = read_readings(backend, base, shop_id=shops[0] if shops and len(shops) == 1 else None)
+        named = sorted(set(readings["shop_id"]) - {""})
+        if (readings["shop_id"] == "").any():
+            raise CalibrationError(f"{backend}: a readings file of several shops needs a shop_id (店铺ID) column naming each reading's shop.")
+        names = list(shops or named)
+        absent = [s for s in names if s not in named]
+        if absent:
+            raise CalibrationError(f"{backend}: no readings of shop {', '.join(absent)} (the file has {', '.join(named) or 'none'}).")
+        readings = readings[readings["shop_id"].isin(names)].reset_index(drop=True)
     else:
-        readings = pd.concat([read_readings(root / s / READINGS_FILE, base, shop_id=s) for s in names], ignore_index=True)
+        names = list(shops or sorted(p.name for p in root.iterdir() if p.is_dir() and (p / READINGS_FILE).is_file()))
+        if not names:
+            raise CalibrationError(f"{root}: no shop folder holds a {READINGS_FILE}; copy the backend page's readings there or pass --backend FILE.")
+        readings = pd.concat([shop_readings(root / s, base, shop_id=s) for s in names], ignore_index=True)
+    loaded = {s: (loaded or {}).get(s) or load_shop(root, s) for s in names}
     for s, g in readings.groupby("shop_id"):
         check_dates(g, loaded[s])
-    return calibrate(readings, base, reading_context(loaded, readings, base))
+    return calibrate(readings, base, reading_context(loaded, readings, base, reports))

@@ -19,7 +19,6 @@ from pathlib import Path
 import pandas as pd
 
 from ..profile import Profile, load_profile
-from ..report import build_report
 
 # Demo data, not rules: the numbers the "platform" of the demo uses in place of the assumptions.
 DEMO_TRUTH = {
@@ -81,12 +80,19 @@ def readings_of(report, score_decimals: int = 0) -> list[dict]:
     return rows
 
 
+def page_of(shop, truth: Profile, day) -> list[dict]:
+    """The page of one as-of day (:func:`readings_of`) of ``shop`` scored with ``truth``."""
+    from .reconcile import page_report
+
+    decimals = int((truth.get("rounding") or {}).get("total_decimals", 0))
+    return readings_of(page_report(shop, pd.Timestamp(day), truth), score_decimals=decimals)
+
+
 def demo_readings(shop, truth: Profile, dates) -> pd.DataFrame:
     """Text readings (日期, 指标, 指标值, 得分, 店铺ID) of ``shop`` scored with ``truth`` on each of ``dates``."""
     rows = []
     for day in pd.DatetimeIndex(dates):
-        decimals = int((truth.get("rounding") or {}).get("total_decimals", 0))
-        rows += readings_of(build_report(shop, day, truth), score_decimals=decimals)
+        rows += page_of(shop, truth, day)
     out = pd.DataFrame(rows, columns=["as_of", "key", "value", "score"])
     out["shop_id"] = shop.shop_id
     return out

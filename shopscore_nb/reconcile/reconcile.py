@@ -16,17 +16,21 @@ assumptions) or ``unexplained``.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ..profile import Profile, load_profile
-from ..report import ShopReport, build_report
+from ..metrics import Context, compute_all
+from ..metrics.base import registry
+from ..profile import Profile, available_profiles, load_profile
+from ..report import ShopReport
 from ..schema import TABLES
+from ..scoring import score_shop
 from ..scoring.tiers import tier_score
 from ..shop import ShopData, load_shop
-from .readings import check_dates, shop_readings
+from .readings import READINGS_FILE, ReadingsError, check_dates, read_readings, shop_readings
 
 TIME_ZONE_SHIFTS_HOURS = (8, -8)  # exports written in UTC (or read as UTC) against local Asia/Shanghai time
 MAX_MISSING_SHARE = 1.0  # "orders missing" explains at most as many missing rows as we have
@@ -35,15 +39,29 @@ COLUMNS = ["shop_id", "as_of", "key", "zh", "backend_value", "ours_value", "valu
            "score_diff", "tier_differs", "verdict", "explanation", "value_text", "score_text", "line"]
 
 
+def page_report(shop: ShopData, day, profile: Profile, keys=(), window_days: int | None = None, scored: bool = True) -> ShopReport:
+    """The report of one as-of day with only what the backend page shows: the scored indicators and
+    ``keys`` (the indicators read), not every dashboard indicator (a third faster than ``build_report``).
+    ``scored=False``: only ``keys`` (the other scored indicators have no data: for the stage, the floors and
+    the deductions of a day, not its scores)."""
+    ctx = Context.build(shop, as_of=day, profile=profile, window_days=window_days)
+    known = registry(profile)
+    wanted = list(dict.fromkeys([k for k in profile["indicators"] if k in known and scored] + [k for k in keys if k in known]))
+    results = compute_all(ctx, wanted)
+    return ShopReport(ctx, results, score_shop(ctx, results))
+
+
 class _Reports:
     """Reports of one shop by (as-of date, time shift in hours), computed once."""
 
-    def __init__(self, shop: ShopData, profile: Profile):
-        self.shop, self.profile, self.cache = shop, profile, {}
+    def __init__(self, shop: ShopData, profile: Profile, keys=(), window_days: int | None = None):
+        self.shop, self.profile, self.keys, self.window_days, self.cache = shop, profile, tuple(keys), window_days, {}
 
     def get(self, day: pd.Timestamp, shift: int = 0) -> ShopReport:
+        day = pd.Timestamp(day)
         if (day, shift) not in self.cache:
-            self.cache[(day, shift)] = build_report(self.shop if not shift else shifted(self.shop, shift), day, self.profile)
+            shop = self.shop if not shift else shifted(self.shop, shift)
+            self.cache[(day, shift)] = page_report(shop, day, self.profile, self.keys, self.window_days)
         return self.cache[(day, shift)]
 
 
@@ -79,11 +97,12 @@ def _close(a, b, half) -> bool:
     return abs(float(a) - float(b)) <= (0 if pd.isna(half) else float(half)) + 1e-9 * max(1.0, abs(float(b)))
 
 
-def reconcile(shop: ShopData, readings: pd.DataFrame, profile: Profile | str | None = None) -> pd.DataFrame:
+def reconcile(shop: ShopData, readings: pd.DataFrame, profile: Profile | str | None = None, window_days: int | None = None,
+              reports: _Reports | None = None) -> pd.DataFrame:
     """One row per reading (:data:`COLUMNS`), for the readings of ``shop`` (parse them with ``read_readings``)."""
     if not isinstance(profile, Profile):
         profile = load_profile(profile or shop.config.get("profile") or "douyin_2022", shop.config.get("overrides"))
-    reports = _Reports(shop, profile)
+    reports = reports or _Reports(shop, profile, sorted(set(readings["key"])), window_days)
     rows = []
     for day, group in readings.groupby("as_of", sort=True):
         mine = ours(reports.get(day))
@@ -101,11 +120,22 @@ def _row(r, mine: pd.DataFrame, reports: _Reports, day, same_day: pd.DataFrame) 
         scores = reports.profile["tiers"]["scores"]
         tier_differs = tier_score(r.value, o["cutoffs"], o["direction"], scores) != tier_score(ov, o["cutoffs"], o["direction"], scores)
     verdict, why = _verdict(r, o, ov, os_, reports, day, same_day)
-    zh = (reports.profile.get("indicators") or {}).get(r.key, {}).get("zh") or r.key
+    zh = key_zh(reports.profile, r.key)
     return {"shop_id": r.shop_id, "as_of": day, "key": r.key, "zh": zh, "backend_value": r.value, "ours_value": ov,
             "value_diff": None if ov is None or pd.isna(r.value) else r.value - ov, "backend_score": r.score, "ours_score": os_,
             "score_diff": None if os_ is None or pd.isna(r.score) else r.score - os_, "tier_differs": tier_differs,
             "verdict": verdict, "explanation": why, "value_text": r.value_text, "score_text": r.score_text, "line": r.line}
+
+
+def key_zh(profile: Profile, key: str) -> str:
+    """The page's Chinese name of a reading's key (总分, 商品体验 …)."""
+    if key == "total":
+        return "总分"
+    if key.startswith("dimension."):
+        return profile["dimensions"].get(key.split(".", 1)[1], {}).get("zh", key)
+    spec = (profile.get("indicators") or {}).get(key) or (profile.get("reference_indicators") or {}).get(key) or {}
+    known = registry(profile)
+    return spec.get("zh") or (known[key].zh if key in known else key)
 
 
 def _verdict(r, o, ov, os_, reports: _Reports, day, same_day) -> tuple[str, str]:
@@ -229,13 +259,194 @@ def _composite(r, o, reports: _Reports, day, same_day) -> str | None:
     return "its parts score the same: the weights differ from the profile's assumption (calibrate them)"
 
 
-def reconcile_folder(data_root: str | Path, shop_id: str, backend: str | Path | None = None, profile: str | Path | None = None) -> pd.DataFrame:
-    """Load ``<data_root>/<shop_id>``, its readings (``backend`` or the folder's ``backend.csv``) and reconcile."""
-    shop = load_shop(data_root, shop_id)
-    prof = load_profile(profile or shop.config.get("profile") or "douyin_2022", shop.config.get("overrides"))
-    readings = shop_readings(Path(data_root) / shop_id, prof, shop_id=shop_id, path=backend)
+def reconcile_folder(data_root: str | Path, shop_id: str, backend: str | Path | None = None, profile: str | Path | None = None,
+                     **kwargs) -> pd.DataFrame:
+    """Load ``<data_root>/<shop_id>``, its readings (``backend`` or the folder's ``backend.csv``) and reconcile
+    (keywords of :func:`run_reconciliation`)."""
+    return run_reconciliation(data_root, shop_id, backend=backend, profile=profile, **kwargs).table
+
+
+# ---------------------------------------------------------------- one shop's reconciliation, for the CLI and 07_reconcile
+@dataclass
+class Reconciliation:
+    """The reconciliation of one shop: the table (:data:`COLUMNS`), the profile it was judged under and why."""
+
+    shop: ShopData
+    profile: Profile
+    readings: pd.DataFrame
+    table: pd.DataFrame
+    profile_note: str = ""
+    reports: _Reports | None = field(default=None, repr=False)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """``match`` / ``explained`` / ``unexplained`` counts."""
+        return reconciliation_json(self.table)["verdicts"]
+
+    def days(self) -> list[pd.Timestamp]:
+        return sorted(pd.to_datetime(self.table["as_of"]).unique())
+
+    def page(self, day=None) -> pd.DataFrame:
+        """The readings of one day (default the latest) as a readable table: Chinese headers, values as the
+        page prints them, ours the same way, the differences, the tier change and the verdict."""
+        return page_table(self.table, self.profile, day)
+
+    def per_key(self) -> pd.DataFrame:
+        """Per key: readings, matches, the explanations found (with counts) and the unexplained."""
+        return verdicts_by_key(self.table)
+
+    def series(self) -> pd.DataFrame:
+        """Backend and recomputed scores of the total and the dimensions, day by day (for the chart)."""
+        keys = ["total", *[f"dimension.{d}" for d in self.profile["dimensions"]]]
+        t = self.table[self.table["key"].isin(keys)]
+        names = {"total": "总分 total", **{f"dimension.{d}": f"{v.get('zh', d)} {d}" for d, v in self.profile["dimensions"].items()}}
+        return pd.DataFrame({"as_of": pd.to_datetime(t["as_of"]), "key": t["key"], "label": t["key"].map(names),
+                             "backend": t["backend_score"].astype(float), "ours": t["ours_score"].astype(float),
+                             "verdict": t["verdict"].str.split(":").str[0]}).reset_index(drop=True)
+
+    def to_json(self) -> dict:
+        out = reconciliation_json(self.table)
+        return {"shop_id": self.shop.shop_id, "profile": self.profile.get("name"), "profile_note": self.profile_note,
+                "days": [f"{d:%Y-%m-%d}" for d in self.days()], "verdicts": out["verdicts"],
+                "keys": verdicts_by_key(self.table).to_dict("records"), "readings": out["readings"]}
+
+
+def run_reconciliation(data_root: str | Path, shop_id: str, backend: str | Path | None = None, profile: str | Path | None = None,
+                       as_of=None, window_days: int | None = None, adapt_profile: bool = False, shop: ShopData | None = None) -> Reconciliation:
+    """Reconcile one shop's readings (``backend`` or ``<data_root>/<shop_id>/backend.csv``).
+
+    ``profile``: the rules to recompute with (default: shop.yaml's, else the shipped profile whose indicators
+    the readings name, see :func:`readings_profile`). ``adapt_profile``: when the given profile does not know
+    the readings' indicators but another shipped profile does, use that one and say so (the notebook).
+    ``as_of``: a date or a ``(start, end)`` pair: only the readings of those as-of dates.
+    """
+    shop = shop if shop is not None else load_shop(data_root, shop_id)
+    file = Path(backend) if backend else Path(data_root) / shop_id / READINGS_FILE
+    requested = profile or shop.config.get("profile")
+    name, note = readings_profile(file, requested, adapt=adapt_profile or not requested)
+    prof = load_profile(name, shop.config.get("overrides"))
+    readings = select_dates(shop_readings(Path(data_root) / shop_id, prof, shop_id=shop_id, path=backend), as_of, file)
     check_dates(readings, shop)
-    return reconcile(shop, readings, prof)
+    reports = _Reports(shop, prof, sorted(set(readings["key"])), window_days)
+    return Reconciliation(shop, prof, readings, reconcile(shop, readings, prof, window_days, reports), note, reports)
+
+
+def select_dates(readings: pd.DataFrame, as_of, source=None) -> pd.DataFrame:
+    """The readings of one as-of date or of a ``(start, end)`` range (both included); all when ``as_of`` is None."""
+    if as_of is None or (isinstance(as_of, str) and not as_of.strip()):
+        return readings
+    lo, hi = (as_of, as_of) if not isinstance(as_of, (tuple, list)) else as_of
+    lo = pd.Timestamp(lo).normalize() if lo is not None else readings["as_of"].min()
+    hi = pd.Timestamp(hi).normalize() if hi is not None else readings["as_of"].max()
+    out = readings[(readings["as_of"] >= lo) & (readings["as_of"] <= hi)].reset_index(drop=True)
+    if out.empty:
+        days = sorted(readings["as_of"].unique())
+        span = f"{lo:%Y-%m-%d}" + ("" if lo == hi else f" … {hi:%Y-%m-%d}")
+        raise ReadingsError(f"{source or 'readings'}: no reading of as-of {span}; the readings are of "
+                            f"{pd.Timestamp(days[0]):%Y-%m-%d} … {pd.Timestamp(days[-1]):%Y-%m-%d} ({len(days)} days).")
+    return out
+
+
+def readings_profile(path: str | Path, requested: str | Path | None = None, adapt: bool = False) -> tuple[str, str]:
+    """Which profile reconciles the readings of ``path``: ``(profile, note)``.
+
+    ``requested`` (a name or a .yaml path) is used when it knows every reading's indicator. Otherwise, with
+    ``adapt`` (or no ``requested``), the first shipped profile that does (douyin_2022 first) and a note
+    saying so; without ``adapt``, the requested profile's error with a hint naming the profile that would read the file.
+    """
+    first = [str(requested)] if requested else []
+    candidates = list(dict.fromkeys([*first, "douyin_2022", *available_profiles()]))
+    if requested and not adapt:
+        candidates = first
+    error = None
+    for name in candidates:
+        try:
+            read_readings(path, load_profile(name))
+        except ReadingsError as exc:
+            if "unknown indicator" not in str(exc):
+                raise
+            error = error or exc
+            continue
+        if requested and name != str(requested):
+            return name, (f"the readings name indicators that profile {requested} does not score: they are reconciled "
+                          f"under {name}, the shipped profile whose indicators they name")
+        if not requested and name != "douyin_2022":
+            return name, f"profile {name}: the shipped profile whose indicators the readings name"
+        return name, ""
+    raise ReadingsError(f"{error}{_profile_hint(path, requested) if requested and not adapt else ''}") from None
+
+
+def _profile_hint(path, requested) -> str:
+    for name in available_profiles():
+        if name == str(requested):
+            continue
+        try:
+            read_readings(path, load_profile(name))
+        except ReadingsError:
+            continue
+        return f" (these readings name the indicators of profile {name}: pass --profile {name})"
+    return ""
+
+
+def _printed(value, unit: str) -> str:
+    from .demo_readings import printed
+
+    return "" if value is None or pd.isna(value) else printed(float(value), unit)
+
+
+def page_table(table: pd.DataFrame, profile: Profile, day=None) -> pd.DataFrame:
+    """One day's readings, readable (see :meth:`Reconciliation.page`)."""
+    if table.empty:
+        return pd.DataFrame()
+    day = pd.Timestamp(day) if day is not None else pd.to_datetime(table["as_of"]).max()
+    t = table[pd.to_datetime(table["as_of"]) == day]
+    units = {k: (v.get("unit") or "score") for k, v in (profile.get("indicators") or {}).items()}
+
+    def score(x):
+        return "" if x is None or pd.isna(x) else f"{round(float(x), 2):g}"
+
+    def diff(x, shown):  # at the page's resolution: 79.92 against our 79.9168 is 0
+        if x is None or pd.isna(x):
+            return ""
+        decimals = len(shown.split(".", 1)[1]) if "." in str(shown) else 0
+        d = round(float(x), decimals)
+        return "0" if d == 0 else f"{d:+g}"
+
+    def tier(x):
+        return "" if x is None or pd.isna(x) else ("是 yes" if bool(x) else "否 no")
+
+    return pd.DataFrame({
+        "指标 indicator": t["zh"].to_numpy(),
+        "后台值 backend": [v or "" for v in t["value_text"]],
+        "重算值 ours": [_printed(v, units.get(k, "score")) if k in units else "" for k, v in zip(t["key"], t["ours_value"], strict=True)],
+        "后台得分 backend score": [s or "" for s in t["score_text"]],
+        "重算得分 our score": [score(x) for x in t["ours_score"]],
+        "分差 score diff": [diff(x, shown) for x, shown in zip(t["score_diff"], t["score_text"], strict=True)],
+        "跨档 tier differs": [tier(x) for x in t["tier_differs"]],
+        "结论 verdict": t["verdict"].to_numpy(),
+    }, index=pd.Index(t["key"].to_numpy(), name="key"))
+
+
+def verdicts_by_key(table: pd.DataFrame) -> pd.DataFrame:
+    """Per key: readings, matches, unexplained, and the explanations found with their counts (most frequent first)."""
+    rows = []
+    for key, g in table.groupby("key", sort=False):
+        kind = g["verdict"].str.split(":").str[0]
+        why = g.loc[kind == "explained", "explanation"].map(_explanation_kind).value_counts()
+        rows.append({"key": key, "zh": g["zh"].iloc[0], "readings": len(g), "match": int((kind == "match").sum()),
+                     "explained": int((kind == "explained").sum()), "unexplained": int((kind == "unexplained").sum()),
+                     "explanations": "; ".join(f"{k} ×{n}" for k, n in why.items())})
+    return pd.DataFrame(rows, columns=["key", "zh", "readings", "match", "explained", "unexplained", "explanations"])
+
+
+def _explanation_kind(text: str) -> str:
+    """The kind of an explanation (its words before the first colon or comma): 'data latency', 'time zone' …"""
+    text = str(text)
+    if text.startswith("same value"):
+        return "same value, other score: cut-offs differ"
+    if text.startswith("its parts"):
+        return "its parts differ" if "differ:" in text else "weights differ"
+    return text.split(":", 1)[0]
 
 
 def reconciliation_json(table: pd.DataFrame) -> dict:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..metrics.official import effective_paid_orders
 from .adjustments import apply_bonuses, deductions, total_bonus
-from .assumptions import profile_assumptions
+from .assumptions import calibrated_numbers, profile_assumptions
 from .display import display_value, star_band
 from .floors import bad_count, floor_applies, order_limit
 from .rules import Rules, resolve_rules
@@ -199,6 +199,8 @@ def score_shop(ctx, results: dict, rules: Rules | None = None, detailed: bool = 
 
 def _notes(rules: Rules, ind: pd.DataFrame, orders: int, stage_name: str) -> tuple[list[str], list[str]]:
     notes = profile_assumptions(rules.profile, rules.tier_industry) + rules.assumptions
+    # a calibrated profile (shopscore calibrate): the fitted numbers and their evidence, where the assumptions were
+    notes = [f"calibrated: {line}" for line in calibrated_numbers(rules.profile, rules.tier_industry)] + notes
     if rules.service_row:
         notes.append(f"service weights: row {rules.service_row} of the per-industry table")
     missing = ind[ind["score"].isna()]["key"].tolist()
