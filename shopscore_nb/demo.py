@@ -1206,8 +1206,119 @@ def _shop_seed(seed: int, shop_id: str) -> int:
     return seed ^ zlib.crc32(shop_id.encode())
 
 
+# ---------------------------------------------------------------- backend readings (SPEC §6.1)
+# The 抖店 page as the demo's "platform" shows it: every shop scored with douyin_2026 whose unpublished
+# numbers differ from the shipped assumptions (reconcile.demo_readings.DEMO_TRUTH), read on
+# BACKEND_READINGS as-of dates BACKEND_EVERY days apart, ending on the default as-of date.
+BACKEND_READINGS, BACKEND_EVERY = 10, 9
+BACKEND_FILE = "backend.csv"
+# what a real page and a hand copy add, one of each where the shop's data allows it
+BACKEND_PLANTED = {"flagship": ("latency", "missing_orders"), "struggling": ("typo",), "growth": ()}
+_MISSING_ORDER_KEYS = ("product.quality_return_rate", "logistics.quality_return_rate", "service.platform_help_rate")
+
+
+def backend_dates(start: date = DEMO_START, days: int = DEMO_DAYS) -> pd.DatetimeIndex:
+    """The as-of dates of the demo readings: every BACKEND_EVERY days back from the default as-of date."""
+    last = pd.Timestamp(start) + pd.Timedelta(days=days)
+    return pd.date_range(end=last, periods=BACKEND_READINGS, freq=f"{BACKEND_EVERY}D")
+
+
+def write_backend_readings(root: str | Path, dates: pd.DatetimeIndex, now: pd.Timestamp) -> dict[str, list[str]]:
+    """Write ``<root>/<shop>/backend.csv`` for the demo shops (their exports already written); returns
+    what was planted per shop: a page a day late (``latency``), a rate whose denominator counts orders
+    the exports lack (``missing_orders``), a value copied with two digits swapped (``typo``)."""
+    from .reconcile.demo_readings import page_of, true_profile, write_readings
+    from .shop import load_shop
+
+    root, truth, planted = Path(root), true_profile(), {}
+    for shop_id in SHOP_IDS:
+        shop = load_shop(root, shop_id, now=now)
+        pages = {day: page_of(shop, truth, day) for day in dates}
+        notes = []
+        for kind in BACKEND_PLANTED.get(shop_id, ()):
+            note = _PLANTERS[kind](shop, truth, pages, dates)
+            if note:
+                notes.append(note)
+        rows = [dict(r, shop_id=shop_id) for day in dates for r in pages[day]]
+        write_readings(pd.DataFrame(rows, columns=["as_of", "key", "value", "score", "shop_id"]), root / shop_id / BACKEND_FILE)
+        planted[shop_id] = notes
+    return planted
+
+
+def _plant_latency(shop, truth, pages: dict, dates) -> str | None:
+    """The page of the second-to-last reading day still shows the day before (统计截至 not yet moved)."""
+    from .reconcile.demo_readings import page_of
+
+    day = dates[-2]
+    before = page_of(shop, truth, day - pd.Timedelta(days=1))
+    if [r["value"] for r in before] == [r["value"] for r in pages[day]]:
+        return None
+    pages[day] = [dict(r, as_of=f"{day:%Y-%m-%d}") for r in before]
+    return f"{day:%Y-%m-%d}: the whole page shows the day before (data latency)"
+
+
+def _truth_row(shop, truth, day, key):
+    from .reconcile.reconcile import page_report
+
+    report = page_report(shop, pd.Timestamp(day), truth)
+    row = report.scorecard.indicators.set_index("key").loc[key]
+    return report.results[key], row
+
+
+def _plant_missing_orders(shop, truth, pages: dict, dates) -> str | None:
+    """On the third-to-last reading day, a rate counted over a few more orders than the exports hold
+    (same numerator), its tier and score unchanged."""
+    from .reconcile.demo_readings import printed
+    from .scoring.tiers import tier_score
+
+    day = dates[-3]
+    for key in _MISSING_ORDER_KEYS:
+        result, row = _truth_row(shop, truth, day, key)
+        if not result.numerator or not result.denominator or row["method"] != "tiers":
+            continue
+        n, d = int(result.numerator), int(result.denominator)
+        for k in range(2, max(4, d // 10)):
+            value = n / (d + k)
+            same_tier = tier_score(value, row["cutoffs"], row["direction"], truth["tiers"]["scores"]) == row["score"]
+            if same_tier and printed(value, "ratio") != printed(n / d, "ratio"):
+                zh = row["zh"]
+                for r in pages[day]:
+                    if r["key"] == zh:
+                        r["value"] = printed(value, "ratio")
+                return f"{day:%Y-%m-%d}: {zh} counted over {k} orders more than the exports hold ({n}/{d + k}, ours {n}/{d})"
+    return None
+
+
+def _plant_typo(shop, truth, pages: dict, dates) -> str | None:
+    """On the fourth-to-last reading day, 飞鸽平均响应时长 copied with two digits swapped (same tier)."""
+    from .reconcile.demo_readings import printed
+    from .scoring.tiers import tier_score
+
+    day = dates[-4]
+    key = "service.im_avg_response_seconds"
+    result, row = _truth_row(shop, truth, day, key)
+    if result.value is None:
+        return None
+    text = printed(result.value, "seconds")
+    digits = [i for i, ch in enumerate(text) if ch.isdigit()]
+    for a, b in zip(digits, digits[1:], strict=False):
+        if text[a] == text[b] or b != a + 1:
+            continue
+        typo = text[:a] + text[b] + text[a] + text[b + 1:]
+        if tier_score(float(typo.rstrip("s")), row["cutoffs"], row["direction"], truth["tiers"]["scores"]) == row["score"]:
+            for r in pages[day]:
+                if r["key"] == row["zh"]:
+                    r["value"] = typo
+            return f"{day:%Y-%m-%d}: {row['zh']} copied as {typo} (the page showed {text})"
+    return None
+
+
+_PLANTERS = {"latency": _plant_latency, "missing_orders": _plant_missing_orders, "typo": _plant_typo}
+
+
 def make_demo(root: str | Path, start: date = DEMO_START, days: int = DEMO_DAYS, seed: int = DEMO_SEED) -> dict[str, dict[str, int]]:
-    """Write ``<root>/<shop_id>/`` for the three stories; returns the planted data-quality counts per shop."""
+    """Write ``<root>/<shop_id>/`` for the three stories (exports, shop.yaml and the backend page's readings);
+    returns the planted data-quality counts per shop."""
     root = Path(root)
     planted = {}
     for shop_id in SHOP_IDS:
@@ -1222,11 +1333,14 @@ def make_demo(root: str | Path, start: date = DEMO_START, days: int = DEMO_DAYS,
             tables, folder, st.shop_name, config={"industry": st.industry, "shop_type": st.shop_type},
             dirty=dict(st.dirty), seed=_shop_seed(seed, shop_id) + 1, quirks=DEMO_QUIRKS.get(shop_id),
         )
-    (root / "README.md").write_text(_demo_readme(planted, start, days, seed), encoding="utf-8")
+    dates = backend_dates(start, days)
+    readings = write_backend_readings(root, dates, now=pd.Timestamp(start) + pd.Timedelta(days=days + 3))
+    (root / "README.md").write_text(_demo_readme(planted, start, days, seed, readings, dates), encoding="utf-8")
     return planted
 
 
-def _demo_readme(planted: dict[str, dict[str, int]], start: date, days: int, seed: int) -> str:
+def _demo_readme(planted: dict[str, dict[str, int]], start: date, days: int, seed: int,
+                 readings: dict[str, list[str]] | None = None, dates: pd.DatetimeIndex | None = None) -> str:
     end = pd.Timestamp(start) + pd.Timedelta(days=days - 1)
     lines = [
         "# Demo shops (synthetic)", "",
@@ -1245,6 +1359,17 @@ def _demo_readme(planted: dict[str, dict[str, int]], start: date, days: int, see
     ]
     for shop_id, counts in planted.items():
         lines.append(f"- `{shop_id}`: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if readings is not None and dates is not None:
+        lines += [
+            "", f"Backend readings (`{BACKEND_FILE}`, SPEC §6.1): what the 抖店 商家体验分 page shows on {len(dates)} as-of dates,",
+            f"{dates[0]:%Y-%m-%d} – {dates[-1]:%Y-%m-%d} every {BACKEND_EVERY} days, when the platform scores with douyin_2026 but with",
+            "its own unpublished numbers (dimension weights 0.45/0.25/0.30, product 0.8/0.2, logistics 0.2/0.6/0.2, other",
+            "default cut-offs: `shopscore_nb/reconcile/demo_readings.py` DEMO_TRUTH). `shopscore reconcile data/demo --shop flagship`",
+            "explains the differences; `shopscore calibrate data/demo --base-profile douyin_2026 --out calibrated.yaml` fits what",
+            "the readings pin. Planted on purpose:", "",
+        ]
+        for shop_id, notes in readings.items():
+            lines.append(f"- `{shop_id}`: " + ("; ".join(notes) if notes else "none"))
     return "\n".join(lines) + "\n"
 
 

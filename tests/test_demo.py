@@ -180,6 +180,22 @@ def test_committed_demo_matches_a_regeneration(tmp_path):
         assert (DEMO_ROOT / rel).read_bytes() == (tmp_path / rel).read_bytes(), f"{rel} differs: regenerate data/demo"
 
 
+def test_demo_shops_carry_backend_readings_that_are_not_exports(demo):
+    from shopscore_nb.demo import BACKEND_READINGS, backend_dates
+    from shopscore_nb.profile import load_profile
+    from shopscore_nb.reconcile.readings import read_readings
+
+    dates = backend_dates()
+    assert len(dates) == BACKEND_READINGS and dates[-1] == pd.Timestamp("2026-10-29")
+    for shop_id, shop in demo.items():
+        assert "skipped_file" not in shop.quality_counts() and "backend.csv" not in {f["file"] for f in shop.files}
+        r = read_readings(DEMO_ROOT / shop_id / "backend.csv", load_profile("douyin_2026"))
+        assert set(r["shop_id"]) == {shop_id} and sorted(r["as_of"].unique()) == list(dates)
+        assert len(r) == BACKEND_READINGS * 13  # 9 indicators, 3 dimensions, the total
+    readme = (DEMO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "data latency" in readme and "orders more than the exports hold" in readme and "copied as" in readme
+
+
 def test_demo_root_stays_small():
     assert sum(p.stat().st_size for p in DEMO_ROOT.rglob("*") if p.is_file()) < 6_300_000
 
