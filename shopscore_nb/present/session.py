@@ -1,0 +1,65 @@
+"""A shop's report, loaded once per kernel: every notebook cell (and every notebook of a warm batch kernel)
+asks for it again and is served from memory while the shop folder's content is unchanged.
+
+The shop folder is resolved once and read through :func:`shopscore_nb.store.open_shop` — the same
+path the CLI and the batch use (the batch's on-disk cache when it set one for the kernel).
+
+>>> rep = load_report(validate_parameters("../data/demo", "flagship"))   # doctest: +SKIP
+>>> cache_info()["report_misses"]                                        # doctest: +SKIP
+1
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..report import ShopReport, build_report
+from ..shop import ShopData, shop_folder
+from ..store import fingerprint, open_shop
+from .params import Params
+
+_SHOPS: dict[tuple, ShopData] = {}
+_REPORTS: dict[tuple, ShopReport] = {}
+_STATS = {"shop_hits": 0, "shop_misses": 0, "report_hits": 0, "report_misses": 0}
+
+
+def _shop(folder: Path, data_dir, shop_id: str) -> tuple[tuple, ShopData]:
+    key = (str(folder), fingerprint(folder))
+    if key in _SHOPS:
+        _STATS["shop_hits"] += 1
+        return key, _SHOPS[key]
+    _STATS["shop_misses"] += 1
+    for old in [k for k in _SHOPS if k[0] == key[0]]:  # the folder changed: forget its older versions
+        del _SHOPS[old]
+        for rk in [r for r in _REPORTS if r[0] == old]:
+            del _REPORTS[rk]
+    _SHOPS[key] = open_shop(data_dir, shop_id)
+    return key, _SHOPS[key]
+
+
+def load_shop_cached(data_dir, shop_id: str) -> ShopData:
+    """The shop, served from memory when the folder's files are unchanged (same kernel)."""
+    return _shop(shop_folder(data_dir, shop_id).resolve(), data_dir, shop_id)[1]
+
+
+def load_report(params: Params) -> ShopReport:
+    """Every indicator and the score for the validated parameters, cached per folder content, as-of, profile and window."""
+    shop_key, shop = _shop(shop_folder(params.data_dir, params.shop_id).resolve(), params.data_dir, params.shop_id)
+    key = (shop_key, params.as_of, params.profile, params.window_days)
+    if key in _REPORTS:
+        _STATS["report_hits"] += 1
+        return _REPORTS[key]
+    _STATS["report_misses"] += 1
+    rep = build_report(shop, as_of=params.as_of, profile=params.profile, window_days=params.window_days)
+    _REPORTS[key] = rep
+    return rep
+
+
+def cache_info() -> dict:
+    return {**_STATS, "shops": len(_SHOPS), "reports": len(_REPORTS)}
+
+
+def clear_cache() -> None:
+    _SHOPS.clear()
+    _REPORTS.clear()
+    for k in _STATS:
+        _STATS[k] = 0
