@@ -13,7 +13,8 @@ import pandas as pd
 
 from .metrics import Context, IndicatorResult, compute_all
 from .scoring import Scorecard, score_shop
-from .shop import ShopData, load_shop
+from .shop import ShopData
+from .store import open_shop
 
 
 @dataclass
@@ -78,4 +79,4 @@ def build_report(shop: ShopData, as_of=None, profile=None, window_days: int | No
 
 def shop_report(data_root, shop_id: str, as_of=None, profile=None, window_days: int | None = None) -> ShopReport:
     """Load a shop and compute every indicator and the score under a profile."""
-    return build_report(load_shop(data_root, shop_id), as_of=as_of, profile=profile, window_days=window_days)
+    return build_report(open_shop(data_root, shop_id), as_of=as_of, profile=profile, window_days=window_days)

@@ -150,12 +150,11 @@ def show_others(rep: ShopReport, name: str) -> None:
         show_indicator(rep, key)
 
 
-def show_agents(rep: ShopReport) -> pd.DataFrame:
-    """The per-agent table and bars (with the section's 飞鸽 line from the profile); returns the table."""
+def show_agents(rep: ShopReport) -> None:
+    """The per-agent table and bars (with the section's 飞鸽 line from the profile)."""
     agents = agent_table(rep)
     show(agents)
     show(agent_bars(rep, agents, section("cs").get("agent_line")))
-    return agents
 
 
 def show_what_if(rep: ShopReport, name: str) -> None:
