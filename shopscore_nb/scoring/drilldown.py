@@ -79,15 +79,26 @@ def drilldown(results: dict, key: str, target: float | None = None, direction: s
     return out.assign(indicator=key)
 
 
+def drill_target(card, results: dict, key: str) -> tuple[float | None, str | None]:
+    """The target a mean's rows are measured against by :func:`drilldown_for`, and where it comes from:
+    ``("best_tier", cut-off)`` for a tiered scored mean, ``("best", value)`` for a directly scored one,
+    ``(None, None)`` otherwise (rates, and means the profile does not score: their rows are measured
+    against the mean of the passing rows, which is no target a reader can aim at)."""
+    rules = card.rules if card is not None else None
+    spec = rules.indicators.get(key) if rules else None
+    if spec is None or results[key].unit == "ratio":
+        return None, None
+    if spec.get("scoring", "tiers") == "tiers" and spec.get("cutoffs"):
+        return spec["cutoffs"][-1], "best_tier"
+    best = results[key].extra.get("best")
+    return (best, "best") if best is not None else (None, None)
+
+
 def drilldown_for(card, results: dict, key: str) -> pd.DataFrame:
     """As :func:`drilldown`, a scored mean's target being its best-tier cut-off (or best value) from the scorecard rules."""
     rules = card.rules if card is not None else None
-    spec = rules.indicators.get(key) if rules else None
     ruleset = ruleset_of(rules.profile) if rules else None
-    if spec is None or results[key].unit == "ratio":
-        return drilldown(results, key, ruleset=ruleset)
-    best = results[key].extra.get("best")
-    target = spec["cutoffs"][-1] if spec.get("scoring", "tiers") == "tiers" and spec.get("cutoffs") else best
+    target, _ = drill_target(card, results, key)
     return drilldown(results, key, target=target, ruleset=ruleset)
 
 
