@@ -12,9 +12,11 @@ runs. Call :func:`setup_fonts` once (``shopscore_nb.notebook.setup`` does) befor
 from __future__ import annotations
 
 import importlib.util
+import io
 from pathlib import Path
 
 import matplotlib
+import matplotlib.patches
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
@@ -80,106 +82,232 @@ def font_for(text: str) -> Path:
     return Path(font_manager.findfont(prop, fallback_to_default=True))
 
 
+# ---------------------------------------------------------------- HiDPI output
+PNG_SCALE = 2  # device pixels per CSS pixel: sharp on HiDPI ("retina") screens, same size on the page
+PNG_COLORS = 256  # adaptive palette: charts use a few colours and their anti-aliasing; looks identical, ~⅓ the bytes
+
+
+def png_2x(fig: Figure, scale: int = PNG_SCALE, colors: int | None = PNG_COLORS) -> tuple[bytes, dict]:
+    """The figure as PNG at ``scale`` × its dpi with the display size of 1× (IPython's ``(data, metadata)``
+    form, ``width``/``height`` in CSS pixels), reduced to an adaptive palette of ``colors`` (None: RGBA as
+    drawn). Saved without ``bbox_inches="tight"`` (constrained layout already fits the figure)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=fig.dpi * scale)
+    data = buf.getvalue()
+    with Image.open(io.BytesIO(data)) as im:
+        width, height = im.size
+        if colors:
+            small = im.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+            out = io.BytesIO()
+            small.save(out, format="png", optimize=True)
+            data = out.getvalue()
+    return data, {"width": round(width / scale), "height": round(height / scale)}
+
+
 # ---------------------------------------------------------------- formatting helpers
-def _value_formatter(unit: str) -> FuncFormatter:
+def _value_formatter(unit: str, precise: bool = False) -> FuncFormatter:
     if unit == "ratio":
+        if precise:
+            return FuncFormatter(lambda v, _: f"{v:.1%}")
         return FuncFormatter(lambda v, _: f"{v:.0%}" if float(round(v * 100, 6)).is_integer() else f"{v:.1%}")
     if unit in ("count", "yuan"):
         return FuncFormatter(lambda v, _: f"{v:,.0f}")
     return FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 or float(v).is_integer() else f"{v:,.1f}")
 
 
-UNIT_LABEL = {"ratio": "比率 rate", "hours": "小时 hours", "seconds": "秒 seconds", "count": "数量 count", "yuan": "元 yuan"}
+UNIT_LABEL = {"ratio": "%", "hours": "小时", "seconds": "秒", "minutes": "分钟", "score": "分", "count": "个", "yuan": "元"}
+DIRECTION_ZH = {"lower": "越低越好 ↓", "higher": "越高越好 ↑"}
 
 
 def _date_axis(ax) -> None:
     locator = AutoDateLocator(minticks=4, maxticks=8, interval_multiples=True)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False))
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator, show_offset=False, formats=["%Y年", "%-m月", "%-m-%d", "%H:%M", "%H:%M", "%S.%f"],
+                                                      zero_formats=["", "%Y年", "%-m月", "%-m-%d", "%H:%M", "%H:%M"]))
 
 
 # ---------------------------------------------------------------- trend
-def _threshold_lines(ax, lines: list[tuple[str, float]], annotate: bool = True) -> None:
-    """Red dotted lines; labels at the right edge, moved to the left edge when two lines are close."""
+LINE_STYLES = {  # threshold lines: colour and dash by what they are (the label on the line says which)
+    "current": {"color": "#b9770e", "linestyle": (0, (5, 3))},  # the cut-off that keeps the current tier
+    "next": {"color": "#2e7d32", "linestyle": (0, (5, 3))},  # the cut-off of the next better tier
+    "service": {"color": "#7d3c98", "linestyle": (0, (6, 2, 1, 2))},  # a 飞鸽 service line (its own window)
+}
+BAR_COLOR = "#c9ced6"
+SHORT_WINDOW_COLOR = "#6c9bd2"
+TINY_SPAN_COLOR = "#eeeeee"
+
+
+def _lines(items) -> list[dict]:
+    """Threshold lines as dicts: ``label``, ``value``, ``style`` (current | next | service); tuples accepted."""
+    out = []
+    for item in items or []:
+        if isinstance(item, dict):
+            out.append({"style": "next", **item})
+        else:
+            label, value, *rest = item
+            out.append({"label": str(label), "value": float(value), "style": rest[0] if rest else "next"})
+    return [ln for ln in out if ln["value"] is not None and np.isfinite(ln["value"])]
+
+
+def _label_lines(ax, lines: list[dict], fontsize: float) -> None:
+    """Each line drawn across the axes with its label written on it (left end; the right end when the
+    previous label sits too close)."""
     lo, hi = ax.get_ylim()
-    values = [y for _, y in lines]
-    lo, hi = min([lo, *values]), max([hi, *values])
     span = (hi - lo) or 1.0
-    last_right = None
-    for label, y in sorted(lines, key=lambda item: item[1]):
-        ax.axhline(y, color=PALETTE["threshold"], linestyle=":", linewidth=1.5)
-        if not annotate:
-            continue
-        right = last_right is None or abs(y - last_right) > 0.08 * span
-        ax.annotate(label, xy=(1.0 if right else 0.0, y), xycoords=("axes fraction", "data"), xytext=(-4 if right else 4, 2),
-                    textcoords="offset points", ha="right" if right else "left", va="bottom", fontsize=8, color=PALETTE["threshold"])
-        if right:
-            last_right = y
+    last_left = None
+    for ln in sorted(lines, key=lambda item: item["value"]):
+        style = LINE_STYLES.get(ln["style"], LINE_STYLES["next"])
+        ax.axhline(ln["value"], linewidth=1.3, zorder=2, **style)
+        left = last_left is None or abs(ln["value"] - last_left) > 0.12 * span
+        ax.annotate(ln["label"], xy=(0.005 if left else 0.995, ln["value"]), xycoords=("axes fraction", "data"), xytext=(2 if left else -2, 1.5),
+                    textcoords="offset points", ha="left" if left else "right", va="bottom", fontsize=fontsize, color=style["color"], zorder=4,
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.75})
+        if left:
+            last_left = ln["value"]
+
+
+def _y_limits(unit: str, values: list[np.ndarray], lines: list[dict]) -> tuple[float, float] | None:
+    """The y-range of the drawn values and the lines (never of daily spikes), padded; rates kept in 0–100 %."""
+    finite = np.concatenate([np.asarray(v, dtype=float)[np.isfinite(np.asarray(v, dtype=float))] for v in values] + [np.array([ln["value"] for ln in lines], dtype=float)])
+    if finite.size == 0:
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    pad = (hi - lo) * 0.15 or max(abs(hi) * 0.1, 0.01 if unit == "ratio" else 1.0)
+    lo, hi = lo - pad, hi + pad * 1.6  # room above for the labels on the lines
+    if unit == "ratio":
+        lo, hi = max(lo, 0.0), min(hi, 1.04)
+    elif finite.min() >= 0:
+        lo = max(lo, 0.0)
+    return lo, hi
+
+
+def _role(handle, role: str, generic: str):
+    """Tag a legend handle with its role and a wording that fits every panel of a grid."""
+    handle._trend_role, handle._trend_generic = role, generic
+    return handle
 
 
 def trend(
-    daily: pd.DataFrame,
+    series: pd.DataFrame,
     *,
     title: str,
     unit: str,
-    overall: float | None = None,
-    thresholds: list[tuple[str, float]] | None = None,
     kind: str = "rate",
-    day_label: str = "日期 day",
+    lines=None,
+    direction: str | None = None,
+    value_label: str = "窗口值",
+    bar_label: str = "每日新计入",
+    unit_label: str | None = None,
+    short_window: int | None = None,
+    min_denominator: float = 0,
+    day_label: str = "评分日",
     ax=None,
-    annotate: bool = True,
+    compact: bool = False,
 ) -> Figure | None:
-    """Daily value (thin), 7-day rolling value (bold), window value (dashed) and threshold lines (red).
+    """The window value as scored on each day (bold line), the rows entering the window each day (faint
+    bars, right axis) and labelled threshold lines.
 
-    ``daily``: index = day, columns ``value`` and ``rolling7`` (from ``notebook.daily_series``); counts and
-    sums are drawn as bars. Returns the figure, or ``None`` when drawing into a given ``ax``.
+    ``series``: index = as-of day; ``value`` and ``denominator`` (of the window), ``new_denominator``
+    (rows entering that day) and, with ``short_window`` w, ``value_{w}d`` / ``denominator_{w}d`` (the
+    w-day value a service line is judged on, thin line) — :func:`shopscore_nb.metrics.daily.rolling_series`.
+    ``lines``: ``(label, value[, style])`` or dicts, style ``current`` | ``next`` | ``service``.
+    ``direction``: ``higher`` / ``lower`` is better, written in the title's right corner. Rates and means
+    whose window denominator is below ``min_denominator`` are not drawn (a gap over a grey band, noted).
+    Returns the figure, or ``None`` when drawing into a given ``ax``.
     """
     own = ax is None
     if own:
-        fig = Figure(figsize=(9, 3.2), layout="constrained")
+        fig = Figure(figsize=(9, 3.6), layout="constrained")
         ax = fig.subplots()
-    frame = daily.reset_index().rename(columns={daily.index.name or "index": "day"})
-    if frame.empty or frame["value"].notna().sum() == 0:
-        ax.text(0.5, 0.5, "窗口内无数据 no data in the window", ha="center", va="center", transform=ax.transAxes, color="#777777")
+    small = 7 if compact else 8
+    lines = _lines(lines)
+    frame = series.copy()
+    days = pd.DatetimeIndex(frame.index)
+    values = frame["value"].to_numpy(dtype=float) if "value" in frame else np.full(len(frame), np.nan)
+    is_rate = kind not in ("count", "sum")
+    tiny = np.zeros(len(frame), dtype=bool)
+    if is_rate and min_denominator and "denominator" in frame:
+        tiny = frame["denominator"].to_numpy(dtype=float) < float(min_denominator)
+    drawn = np.where(tiny, np.nan, values)
+    short = None
+    if short_window and f"value_{short_window}d" in frame:
+        short = frame[f"value_{short_window}d"].to_numpy(dtype=float)
+        if is_rate and min_denominator:
+            short = np.where(frame[f"denominator_{short_window}d"].to_numpy(dtype=float) < float(min_denominator), np.nan, short)
+    handles = []
+    if frame.empty or not np.isfinite(values).any():
+        ax.text(0.5, 0.5, "窗口内无数据", ha="center", va="center", transform=ax.transAxes, color="#777777")
         ax.set_xticks([])
         ax.set_yticks([])
-    elif kind in ("count", "sum"):
-        # already aggregated per day: plain matplotlib artists under the seaborn theme (seaborn's
-        # lineplot would only re-aggregate, at ~60 ms a call)
-        ax.bar(frame["day"], frame["value"].fillna(0), width=0.8, color=PALETTE["daily"], label="每日 daily")
-        ax.plot(frame["day"], frame["rolling7"], color=PALETTE["rolling"], linewidth=2, label="7日均 7-day mean")
-        _date_axis(ax)
     else:
-        ax.plot(frame["day"], frame["value"], color=PALETTE["daily"], linewidth=1, marker=".", markersize=4, label="每日 daily")
-        ax.plot(frame["day"], frame["rolling7"], color=PALETTE["rolling"], linewidth=2, label="近7日 7-day")
-        if overall is not None and np.isfinite(overall):
-            ax.axhline(overall, color=PALETTE["overall"], linestyle="--", linewidth=1, label="窗口值 window value")
-        _threshold_lines(ax, thresholds or [], annotate=annotate)
+        if "new_denominator" in frame:  # faint bars on a secondary axis, behind the lines
+            bx = ax.twinx()
+            bars = frame["new_denominator"].to_numpy(dtype=float)
+            bx.bar(days, bars, width=0.8, color=BAR_COLOR, alpha=0.6, linewidth=0, label=bar_label)
+            bx.set_ylim(0, max(float(np.nanmax(bars)) if np.isfinite(bars).any() else 0.0, 1.0) * 3.2)  # the lower third
+            bx.grid(False)
+            bx.tick_params(axis="y", labelsize=small - 1, colors="#999999", length=0)
+            bx.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            if not compact:
+                bx.set_ylabel(f"{bar_label}（柱）", fontsize=small, color="#888888")
+            ax.set_zorder(bx.get_zorder() + 1)
+            ax.patch.set_visible(False)
+            handles.append(_role(matplotlib.patches.Patch(color=BAR_COLOR, alpha=0.6, label=f"{bar_label}（柱，右轴）"), "bars", "每日新计入（柱，右轴）"))
+        for i in np.flatnonzero(tiny):  # not a rate: a grey band where the window had too few rows
+            ax.axvspan(days[i] - pd.Timedelta(hours=12), days[i] + pd.Timedelta(hours=12), color=TINY_SPAN_COLOR, linewidth=0, zorder=0)
+        if short is not None:
+            (h,) = ax.plot(days, short, color=SHORT_WINDOW_COLOR, linewidth=1.1, zorder=3, label=f"近{short_window}日值")
+            handles.append(_role(h, "short", f"近{short_window}日值（服务线口径）"))
+        (h,) = ax.plot(days, drawn, color=PALETTE["rolling"], linewidth=2.2, zorder=3, marker="o", markersize=2.5 if compact else 3, label=value_label)
+        handles.insert(0, _role(h, "value", "窗口值（当日评分口径）"))
+        finite = np.flatnonzero(np.isfinite(drawn))
+        if finite.size and not compact:  # the last value, as on the card
+            last = finite[-1]
+            ax.annotate(_value_formatter(unit, precise=True)(drawn[last], None), xy=(days[last], drawn[last]), xytext=(4, 0), textcoords="offset points",
+                        va="center", ha="left", fontsize=small, color=PALETTE["rolling"])
+        limits = _y_limits(unit, [drawn] + ([short] if short is not None else []), lines)
+        if limits:
+            ax.set_ylim(*limits)
+        _label_lines(ax, lines, fontsize=small - (0.5 if compact else 0))
         _date_axis(ax)
+        ax.set_xlim(days[0] - pd.Timedelta(hours=12), days[-1] + pd.Timedelta(days=3 if not compact else 1))
+        if tiny.any():
+            note = f"灰底：窗口内样本 < {min_denominator:g}，不作比率"
+            ax.text(0.995, 0.02, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=small - 1, color="#777777", zorder=5)
+            handles.append(_role(matplotlib.patches.Patch(color=TINY_SPAN_COLOR, label=f"样本 < {min_denominator:g}"), "tiny", f"样本 < {min_denominator:g}，不作比率"))
     ax.yaxis.set_major_formatter(_value_formatter(unit))
-    ax.set_title(title, fontsize=11, loc="left")
-    ax.set_xlabel(day_label)
-    ax.set_ylabel(UNIT_LABEL.get(unit, unit))
-    handles, labels = ax.get_legend_handles_labels()
-    if handles and own:  # below the plot: never over the data, the title or the line labels
-        fig.legend(handles, labels, loc="outside lower center", fontsize=8, frameon=False, ncols=4)
+    ax.set_title(title, fontsize=10 if compact else 11, loc="left")
+    if direction in DIRECTION_ZH:
+        ax.set_title(DIRECTION_ZH[direction], fontsize=small, loc="right", color="#555555")
+    ax.set_xlabel("" if compact else day_label, fontsize=9)
+    ax.set_ylabel(unit_label if unit_label is not None else UNIT_LABEL.get(unit, unit), fontsize=small if compact else 9)
+    ax.tick_params(axis="both", labelsize=small)
+    if own and handles:  # below the plot: never over the data, the title or the line labels
+        fig.legend(handles=handles, loc="outside lower center", fontsize=8, frameon=False, ncols=len(handles))
+    ax._trend_handles = handles  # for trend_grid's shared legend
     return fig if own else None
 
 
 def trend_grid(panels: list[dict], ncols: int = 3) -> Figure:
-    """Small multiples: each panel a dict of :func:`trend` keyword arguments (``daily``, ``title``, ``unit`` ...)."""
+    """Small multiples: each panel a dict of :func:`trend` keyword arguments (``series``, ``title``, ``unit`` ...),
+    with one legend for all."""
     n = max(len(panels), 1)
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(4.2 * ncols, 2.9 * nrows), layout="constrained")
+    fig = Figure(figsize=(4.4 * ncols, 2.9 * nrows + 0.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    legend = {}
     for ax, panel in zip(axes, panels, strict=False):
-        trend(ax=ax, annotate=False, **panel)
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-        if ax.get_legend() is not None:
-            ax.get_legend().remove()
+        trend(ax=ax, compact=True, **panel)
+        for h in getattr(ax, "_trend_handles", []):  # one entry per role, in a wording that fits every panel
+            legend.setdefault(h._trend_role, h)
+    for h in legend.values():
+        h.set_label(h._trend_generic)
     for ax in axes[len(panels):]:
         ax.set_visible(False)
+    if legend:
+        fig.legend(handles=list(legend.values()), loc="outside lower center", fontsize=8, frameon=False, ncols=len(legend))
     return fig
 
 
@@ -221,8 +349,8 @@ def hour_weekday_heatmaps(rate: pd.DataFrame, volume: pd.DataFrame, *, threshold
     return fig
 
 
-def agent_bars(agents: pd.DataFrame, *, threshold: float | None = None) -> Figure:
-    """Per-agent 3-minute rate (bars) with the round volume in the labels."""
+def agent_bars(agents: pd.DataFrame, *, threshold: float | None = None, threshold_label: str | None = None) -> Figure:
+    """Per-agent 3-minute rate (bars) with the round volume in the labels and the 飞鸽 line, labelled."""
     import seaborn as sns
 
     n = max(len(agents), 1)
@@ -234,7 +362,10 @@ def agent_bars(agents: pd.DataFrame, *, threshold: float | None = None) -> Figur
         if pd.notna(rate):
             ax.annotate(f"{rate:.1%} · {rounds}轮", xy=(rate, i), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
     if threshold is not None:
-        ax.axvline(threshold, color=PALETTE["threshold"], linestyle=":", linewidth=1.5)
+        style = LINE_STYLES["service"]
+        ax.axvline(threshold, linewidth=1.3, **style)
+        ax.annotate(threshold_label or f"{threshold:.0%}", xy=(threshold, 1.0), xycoords=("data", "axes fraction"), xytext=(0, 2),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=8, color=style["color"])
     ax.xaxis.set_major_formatter(_value_formatter("ratio"))
     ax.set_xlim(0, 1.12)
     ax.set_xlabel("3分钟回复率(轮次) rounds answered ≤ 3 min")
@@ -266,13 +397,17 @@ def dimension_bars(dimensions: dict[str, float], *, total: float | None = None, 
 
 def forecast_lines(frame: pd.DataFrame, *, x: str, y: str, hue: str | None = None, title: str = "",
                    thresholds: list[tuple[str, float]] | None = None, y_label: str | None = None) -> Figure:
-    """Day-by-day projection (one line per scenario) with threshold lines."""
+    """Day-by-day projection (one line per scenario) with labelled threshold lines."""
     import seaborn as sns
 
     fig = Figure(figsize=(9, 3.2), layout="constrained")
     ax = fig.subplots()
     sns.lineplot(frame, x=x, y=y, hue=hue, ax=ax, linewidth=2)
-    _threshold_lines(ax, thresholds or [])
+    lines = [{**ln, "style": "service"} for ln in _lines(thresholds)]
+    limits = _y_limits("score", [frame[y].to_numpy(dtype=float)], lines)
+    if limits:
+        ax.set_ylim(*limits)
+    _label_lines(ax, lines, fontsize=8)
     if pd.api.types.is_datetime64_any_dtype(frame[x]):
         _date_axis(ax)
     ax.set_title(title, fontsize=11, loc="left")
