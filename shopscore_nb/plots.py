@@ -231,11 +231,14 @@ def trend(
     if is_rate and min_denominator and "denominator" in frame:
         tiny = frame["denominator"].to_numpy(dtype=float) < float(min_denominator)
     drawn = np.where(tiny, np.nan, values)
-    short = None
+    short, short_label = None, f"近{short_window}日值"
     if short_window and f"value_{short_window}d" in frame:
         short = frame[f"value_{short_window}d"].to_numpy(dtype=float)
         if is_rate and min_denominator:
-            short = np.where(frame[f"denominator_{short_window}d"].to_numpy(dtype=float) < float(min_denominator), np.nan, short)
+            few = frame[f"denominator_{short_window}d"].to_numpy(dtype=float) < float(min_denominator)
+            short = np.where(few, np.nan, short)
+            if few.any():
+                short_label += f"（样本 < {min_denominator:g} 处空缺）"
     handles = []
     if frame.empty or not np.isfinite(values).any():
         ax.text(0.5, 0.5, "窗口内无数据", ha="center", va="center", transform=ax.transAxes, color="#777777")
@@ -258,7 +261,7 @@ def trend(
         for i in np.flatnonzero(tiny):  # not a rate: a grey band where the window had too few rows
             ax.axvspan(days[i] - pd.Timedelta(hours=12), days[i] + pd.Timedelta(hours=12), color=TINY_SPAN_COLOR, linewidth=0, zorder=0)
         if short is not None:
-            (h,) = ax.plot(days, short, color=SHORT_WINDOW_COLOR, linewidth=1.1, zorder=3, label=f"近{short_window}日值")
+            (h,) = ax.plot(days, short, color=SHORT_WINDOW_COLOR, linewidth=1.1, zorder=3, label=short_label)
             handles.append(_role(h, "short", f"近{short_window}日值（服务线口径）"))
         (h,) = ax.plot(days, drawn, color=PALETTE["rolling"], linewidth=2.2, zorder=3, marker="o", markersize=2.5 if compact else 3, label=value_label)
         handles.insert(0, _role(h, "value", "窗口值（当日评分口径）"))
