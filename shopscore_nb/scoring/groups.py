@@ -19,6 +19,7 @@ Presentation (labels, formats) is :mod:`shopscore_nb.present.tables`.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 MULTIPLE_PRODUCTS = "多个商品"  # an order whose lines are different products
@@ -64,12 +65,14 @@ def _product_names(tables: dict[str, pd.DataFrame]) -> pd.Series:
     return f.groupby("product_id", sort=False)["product_name"].first()
 
 
-def with_context(rows: pd.DataFrame, tables: dict[str, pd.DataFrame], time_column: str | None = None) -> pd.DataFrame:
+def with_context(rows: pd.DataFrame, tables: dict[str, pd.DataFrame], time_column: str | None = None,
+                 orders: pd.DataFrame | None = None) -> pd.DataFrame:
     """``rows`` with ``product``, ``province``, ``carrier`` (through ``order_id``) and ``hour`` (of
-    ``time_column``, else of the first time column) added where they are missing; nothing is removed."""
+    ``time_column``, else of the first time column) added where they are missing; nothing is removed.
+    ``orders``: :func:`order_context` of ``tables`` when the caller has it already (several drill-downs)."""
     out = rows.copy()
     if "order_id" in out:
-        ctx = order_context(tables)
+        ctx = order_context(tables) if orders is None else orders
         ids = out["order_id"].astype("string")
         for col in ctx.columns:
             if col not in out:
@@ -94,14 +97,19 @@ def group_summary(rows: pd.DataFrame, columns: list[str], top: int = 8, min_grou
     of smallest groups folded into this last row beyond ``top``). A column splitting the rows into fewer
     than ``min_groups`` groups is left out. Each dimension's ``rows`` add up to ``len(rows)``."""
     n = len(rows)
+    impact = rows["impact"].astype(float).fillna(0.0).to_numpy() if "impact" in rows else np.zeros(n)
     parts = []
     for col in columns:
         if col not in rows or n == 0:
             continue
-        key = rows[col].astype("object").where(rows[col].notna(), None)
-        impact = rows["impact"].astype(float) if "impact" in rows else pd.Series(0.0, index=rows.index)
-        g = pd.DataFrame({"group": key, "impact": impact}).groupby("group", dropna=False, sort=False)
-        t = pd.DataFrame({"rows": g.size(), "impact": g["impact"].sum()}).reset_index()
+        codes, uniques = pd.factorize(rows[col], use_na_sentinel=True)
+        missing = codes < 0
+        codes = np.where(missing, len(uniques), codes)  # empty values: one group of their own
+        counts = np.bincount(codes, minlength=len(uniques) + 1)
+        sums = np.bincount(codes, weights=impact, minlength=len(uniques) + 1)
+        groups = [*(None if pd.isna(u) else u for u in uniques), None]
+        t = pd.DataFrame({"group": groups, "rows": counts, "impact": sums})
+        t = t[t["rows"] > 0]
         if len(t) < min_groups:
             continue
         t = t.sort_values(["rows", "impact"], ascending=False, kind="stable").reset_index(drop=True)
@@ -110,13 +118,13 @@ def group_summary(rows: pd.DataFrame, columns: list[str], top: int = 8, min_grou
             rest = t.iloc[top:]
             t = pd.concat([t.iloc[:top], pd.DataFrame([{"group": None, "rows": rest["rows"].sum(), "impact": rest["impact"].sum(),
                                                           "folded": len(rest)}])], ignore_index=True)
-        t["group"] = t["group"].astype("object").where(t["group"].notna(), None)
         t.insert(0, "dimension", col)
         t["share"] = t["rows"] / n
         parts.append(t)
     if not parts:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     out = pd.concat(parts, ignore_index=True)[SUMMARY_COLUMNS]
+    out["group"] = out["group"].astype(object).where(out["group"].notna(), None)
     if "impact" not in rows:
         out["impact"] = float("nan")
     return out.astype({"rows": int, "folded": int})
