@@ -164,3 +164,44 @@ def test_fit_weights_rounding_band():
     fit = fit_weights(A, y, np.full(200, 0.5), np.zeros((200, 3)))
     assert fit["feasible"] and np.allclose(fit["weights"], [0.45, 0.25, 0.30], atol=0.01)
     assert (fit["lo"] <= [0.45, 0.25, 0.30]).all() and ([0.45, 0.25, 0.30] <= fit["hi"]).all()
+
+
+def test_a_report_with_the_calibrated_profile_lists_the_calibrated_numbers(pooled, flagship, tmp_path):
+    cal = load_profile(pooled.write(tmp_path / "calibrated.yaml"))
+    notes = build_report(flagship, HELD_OUT[0], cal).scorecard.assumptions
+    calibrated = [n for n in notes if n.startswith("calibrated: ")]
+    assert any(n.startswith("calibrated: dimensions.product.weight = 0.44") and "readings, interval [" in n for n in calibrated)
+    assert any(n.startswith("calibrated: indicators.product.avg_rating.weight = 0.8") for n in calibrated)
+    assert any(n.startswith("calibrated: tiers.industries.默认.cutoffs.product.avg_rating tier 100 = ") for n in calibrated)
+    assert calibrated[-1].startswith("calibrated: calibration: ") and "backend readings of" in calibrated[-1]
+    # in place of the assumptions: the fitted numbers are no longer listed as assumed
+    assert not [n for n in notes if n.startswith(("dimension_weights", "tiers.industries.默认:"))]
+    assert [n for n in build_report(flagship, HELD_OUT[0], load_profile("douyin_2026")).scorecard.assumptions if n.startswith("dimension_weights")]
+
+
+def test_a_cutoff_is_pinned_only_by_readings_on_both_sides(base, truth):
+    r = parse_readings(synthetic_readings(truth, days=40, shops=2, seed=7), base)
+    rating = r["key"] == "product.avg_rating"
+    # no reading scores 60 (4.55 <= value < 4.62 under the truth): the cut-offs into 60 and 70 share one interval
+    r = r[~rating | ~r["value"].between(4.55, 4.6199)]
+    cal = calibrate(r, base)
+    g = cal.cutoffs.query("key == 'product.avg_rating'").set_index("tier")
+    assert not g.loc[60.0, "pinned"] and not g.loc[70.0, "pinned"] and g.loc[80.0, "pinned"]
+    assert (g.loc[60.0, "lo"], g.loc[60.0, "hi"]) == (g.loc[70.0, "lo"], g.loc[70.0, "hi"])
+    assert g.loc[60.0, "note"] == "no reading scored 60"
+    assert any(p.startswith("product.avg_rating: 2 of 5 cut-offs not pinned") and "no reading scored 60" in p for p in cal.problems)
+    table = cal.table().set_index("number")
+    assert table.loc["tiers.默认.product.avg_rating → 60", "status"] in ("assumption", "moved")
+
+
+def test_weights_wider_than_the_pin_width_stay_assumptions(base, truth):
+    r = parse_readings(synthetic_readings(truth, days=4, shops=3, seed=8), base)
+    cal = calibrate(r, base)
+    dims = cal.weights.query("level == 'dimension'")
+    assert len(dims) == 3 and not dims["pinned"].any() and ((dims["hi"] - dims["lo"]) > 0.05).any()
+    assert any(p.startswith("dimension weights of total: not pinned by 12 readings") for p in cal.problems)
+    marks = cal.profile["dimension_weights"]
+    assert marks["assumption"] is True and "not pinned" in marks["note"]
+    assert all("calibrated" not in cal.profile["dimensions"][d] for d in ("product", "logistics", "service"))
+    if dims["moved"].any():  # the assumed 0.5/0.2/0.3 break a reading: moved to the fitted weights, still an assumption
+        assert [cal.profile["dimensions"][d]["weight"] for d in ("product", "logistics", "service")] != [0.5, 0.2, 0.3]

@@ -138,3 +138,46 @@ def test_reconcile_folder_reads_backend_csv(tmp_path, flagship, profile, reports
     write_readings(text.assign(shop_id="flagship"), tmp_path / "flagship" / "backend.csv")
     table = reconcile_folder(tmp_path, "flagship", profile="douyin_2026")
     assert len(table) == len(text) and (table["verdict"] == "match").all(), table[table["verdict"] != "match"]
+
+
+# ---------------------------------------------------------------- what the CLI and 07_reconcile show
+def test_reconciliation_page_series_and_chart(tmp_path):
+    from matplotlib.figure import Figure
+
+    from shopscore_nb import plots
+    from shopscore_nb.reconcile.reconcile import run_reconciliation
+
+    rec = run_reconciliation(DEMO_ROOT, "flagship", as_of=("2026-10-20", "2026-10-29"), adapt_profile=True)
+    assert rec.profile["name"] == "douyin_2026" and "douyin_2026" in rec.profile_note and rec.profile_arg == "douyin_2026"
+    assert [f"{d:%Y-%m-%d}" for d in rec.days()] == ["2026-10-20", "2026-10-29"]
+    page = rec.page()
+    assert list(page.index)[-1] == "total" and page.loc["total", "指标 indicator"] == "总分"
+    assert page.loc["product.avg_rating", "后台值 backend"] == page.loc["product.avg_rating", "重算值 ours"]  # printed the page's way
+    assert not page.isna().any().any() and not page.astype(str).apply(lambda c: c.str.contains("nan|None|NaN")).any().any()
+    series = rec.series()
+    assert set(series["key"]) == {"total", "dimension.product", "dimension.logistics", "dimension.service"} and len(series) == 8
+    assert set(series["verdict"]) <= {"match", "explained", "unexplained"}
+    plots.setup_fonts()
+    fig = plots.backend_vs_recomputed(series)
+    assert isinstance(fig, Figure) and len([a for a in fig.axes if a.get_visible()]) == 4
+    assert fig.axes[0].get_title(loc="left") == "总分 total"
+    fig.savefig(tmp_path / "chart.png")
+    empty = plots.backend_vs_recomputed(series.iloc[:0])
+    assert "no backend readings" in empty.axes[0].texts[0].get_text()
+
+
+def test_notebook_view_of_a_shop_without_readings(tmp_path, capsys):
+    from shopscore_nb import notebook as nb
+    from shopscore_nb.errors import ParameterError
+    from shopscore_nb.reconcile import view as rv
+
+    shutil.copytree(DEMO_ROOT / "growth", tmp_path / "growth")
+    (tmp_path / "growth" / "backend.csv").unlink()
+    params = nb.validate_parameters(data_dir=str(tmp_path), shop_id="growth", as_of="", profile="douyin_2026", window_days=0, backend="")
+    view = rv.reconciliation(params)
+    assert view.rec is None and "no backend readings" in view.message and view.report.shop.shop_id == "growth"
+    rv.summary(view)
+    assert capsys.readouterr().out.startswith("shop=growth as_of= readings=0 (no backend readings")
+    assert rv.figure(view) is None and rv.calibration(view).result is None
+    with pytest.raises(ParameterError, match="backend: file 'nope.csv' not found"):
+        rv.reconciliation(nb.validate_parameters(data_dir=str(tmp_path), shop_id="growth", backend="nope.csv"))

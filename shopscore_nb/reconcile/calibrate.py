@@ -143,22 +143,44 @@ def reading_context(shops: dict, readings: pd.DataFrame, profile: Profile, repor
 
     ``reports``: shop_id → the report cache of a reconciliation of that shop (reused when it used the same
     profile and window), so a notebook that reconciled a shop does not recompute its days."""
-    from .reconcile import page_report
-
     reuse = {s: c for s, c in (reports or {}).items() if c is not None and c.window_days is None and dict(c.profile) == dict(profile)}
-    floors = list((profile.get("floor") or {}).get("indicators") or {})  # the only indicators the context needs
+    floor = profile.get("floor") or {}
+    floors, floor_score = set(floor.get("indicators") or {}), floor.get("score")
     rows = []
-    for (shop_id, day), _ in readings.groupby(["shop_id", "as_of"]):
+    for (shop_id, day), page in readings.groupby(["shop_id", "as_of"]):
         if shop_id not in shops:
             raise CalibrationError(f"readings name shop '{shop_id}', which is not among the shops given ({', '.join(shops)}).")
-        card = (reuse[shop_id].get(day) if shop_id in reuse else page_report(shops[shop_id], day, profile, floors, scored=False)).scorecard
+        # a floored indicator scores the floor: only readings showing that score can be floored ones, so only
+        # those indicators are computed (the stage, deductions and tier set need none)
+        maybe = sorted(set(page.loc[np.isclose(page["score"].astype(float), float(floor_score or np.nan)), "key"]) & floors)
+        card = reuse[shop_id].get(day).scorecard if shop_id in reuse else _context_card(shops[shop_id], day, profile, maybe)
         ded = float(card.deductions["applied"].sum()) if len(card.deductions) else 0.0
         plus = sum(float(b.get("points", 0)) for b in (profile.get("bonuses") or []) if b.get("dimension") == "total"
                    and (shops[shop_id].config or {}).get(b.get("shop_flag")))
+        floored = [k for k in card.indicators.loc[card.indicators["method"] == "floor", "key"] if k in maybe]
         rows.append({"shop_id": shop_id, "as_of": day, "growth": card.stage == profile["stage"]["growth"], "adjust": plus - ded,
-                     "floored": tuple(card.indicators.loc[card.indicators["method"] == "floor", "key"]),
-                     "tier_set": card.rules.tier_industry, "industry": card.rules.industry, "shop_type": card.rules.shop_type})
+                     "floored": tuple(floored), "tier_set": card.rules.tier_industry, "industry": card.rules.industry,
+                     "shop_type": card.rules.shop_type})
     return pd.DataFrame(rows, columns=["shop_id", "as_of", "growth", "adjust", "floored", "tier_set", "industry", "shop_type"])
+
+
+def _context_card(shop, day, profile: Profile, maybe: list[str]):
+    """The scorecard of one day computing only the indicators that may be floored: those in ``maybe`` whose
+    floor needs no volume, or all of them when the shop's orders are under the floor's limit."""
+    from ..metrics import Context, compute_all
+    from ..metrics.official import effective_paid_orders
+    from ..scoring import score_shop
+    from ..scoring.floors import order_limit
+    from ..scoring.rules import resolve_rules
+
+    ctx = Context.build(shop, as_of=day, profile=profile)
+    floor = profile.get("floor") or {}
+    if maybe and ctx.shop.has("orders"):
+        rules = resolve_rules(ctx)
+        low = len(effective_paid_orders(ctx)) < order_limit(floor, rules.industry, rules.shop_type)
+        maybe = [k for k in maybe if low or not floor["indicators"][k].get("volume", True)]
+    results = compute_all(ctx, maybe) if maybe else {}
+    return score_shop(ctx, results)
 
 
 # ---------------------------------------------------------------- tier cut-offs
@@ -500,7 +522,8 @@ def calibrate(readings: pd.DataFrame, base: Profile, context: pd.DataFrame | Non
         raise CalibrationError("nothing could be calibrated:\n  " + "\n  ".join(problems))
     summary = {"readings": int(len(readings)), "shops": sorted(map(str, set(readings["shop_id"]))),
                "dates": [f"{readings['as_of'].min():%Y-%m-%d}", f"{readings['as_of'].max():%Y-%m-%d}"],
-               "base_profile": getattr(base, "source", "") or base.get("name"), "tier_set": tier_set}
+               "base_profile": base.get("name"), "base_source": str(getattr(base, "source", "") or ""),
+               "tier_set": tier_set}
     return Calibration(calibrated_profile(base, cut, weights, tier_set, summary), cut, weights, resid, contra, problems)
 
 

@@ -47,7 +47,7 @@ def page_report(shop: ShopData, day, profile: Profile, keys=(), window_days: int
     ctx = Context.build(shop, as_of=day, profile=profile, window_days=window_days)
     known = registry(profile)
     wanted = list(dict.fromkeys([k for k in profile["indicators"] if k in known and scored] + [k for k in keys if k in known]))
-    results = compute_all(ctx, wanted)
+    results = compute_all(ctx, wanted) if wanted else {}  # compute_all([]) would compute every indicator
     return ShopReport(ctx, results, score_shop(ctx, results))
 
 
@@ -277,6 +277,7 @@ class Reconciliation:
     table: pd.DataFrame
     profile_note: str = ""
     reports: _Reports | None = field(default=None, repr=False)
+    profile_arg: str = ""  # the profile as named (a shipped name or a .yaml path), to calibrate it
 
     @property
     def counts(self) -> dict[str, int]:
@@ -300,9 +301,11 @@ class Reconciliation:
         keys = ["total", *[f"dimension.{d}" for d in self.profile["dimensions"]]]
         t = self.table[self.table["key"].isin(keys)]
         names = {"total": "总分 total", **{f"dimension.{d}": f"{v.get('zh', d)} {d}" for d, v in self.profile["dimensions"].items()}}
-        return pd.DataFrame({"as_of": pd.to_datetime(t["as_of"]), "key": t["key"], "label": t["key"].map(names),
+        frame = pd.DataFrame({"as_of": pd.to_datetime(t["as_of"]), "key": t["key"], "label": t["key"].map(names),
                              "backend": t["backend_score"].astype(float), "ours": t["ours_score"].astype(float),
-                             "verdict": t["verdict"].str.split(":").str[0]}).reset_index(drop=True)
+                             "verdict": t["verdict"].str.split(":").str[0]})
+        order = {k: i for i, k in enumerate(keys)}  # the total's panel first
+        return frame.sort_values(["key", "as_of"], key=lambda c: c.map(order) if c.name == "key" else c, kind="stable").reset_index(drop=True)
 
     def to_json(self) -> dict:
         out = reconciliation_json(self.table)
@@ -328,7 +331,7 @@ def run_reconciliation(data_root: str | Path, shop_id: str, backend: str | Path 
     readings = select_dates(shop_readings(Path(data_root) / shop_id, prof, shop_id=shop_id, path=backend), as_of, file)
     check_dates(readings, shop)
     reports = _Reports(shop, prof, sorted(set(readings["key"])), window_days)
-    return Reconciliation(shop, prof, readings, reconcile(shop, readings, prof, window_days, reports), note, reports)
+    return Reconciliation(shop, prof, readings, reconcile(shop, readings, prof, window_days, reports), note, reports, str(name))
 
 
 def select_dates(readings: pd.DataFrame, as_of, source=None) -> pd.DataFrame:
