@@ -3,9 +3,10 @@
     shopscore validate DATA_ROOT [--shop S] [--json]
     shopscore metrics DATA_ROOT --shop S [--as-of YYYY-MM-DD] [--profile NAME] [--window-days N] [--json]
     shopscore reconcile DATA_ROOT --shop S [--backend FILE] [--profile P] [--as-of D | START..END] [--window-days N] [--json]
+    shopscore history OUT [--shop S] [--profile P] [--json]
     shopscore calibrate DATA_ROOT [--shops A B ...] [--backend FILE] --base-profile P --out calibrated.yaml [--json]
 
-Exit status: 0 usable, 2 a fatal problem with the input (message on stderr, no traceback).
+Exit status: 0 usable, 1 some shop failed (batch) or an internal error, 2 a fatal problem with the input (message on stderr, no traceback).
 """
 from __future__ import annotations
 
@@ -82,6 +83,13 @@ def cmd_metrics(args) -> int:
     rep = shop_report(args.data_root, args.shop, as_of=args.as_of, profile=args.profile, window_days=args.window_days)
     if args.as_of is None and rep.shop.clock_note():  # the default as-of depends on the clock: say so
         print(f"shopscore metrics: note: {rep.shop.clock_note()}", file=sys.stderr)
+    if args.history:  # record this result in DIR/history.sqlite (one row per shop × as-of × profile)
+        from .history import History
+
+        try:
+            History.open(args.history).record([rep.to_json()], {args.shop: (rep.shop.config or {}).get("name")})
+        except (OSError, __import__("sqlite3").Error) as exc:
+            raise LoadError(f"--history {args.history}: cannot write the history ({exc}).") from None
     if args.json:
         _print_json(rep.to_json())
         return 0
@@ -99,6 +107,37 @@ def cmd_metrics(args) -> int:
         print(f"data quality: {j['data_quality']}")
     for f in j.get("skipped_files", []):
         print(f"  not loaded: {f['reason']}")
+    return 0
+
+
+@command("history")
+def cmd_history(args) -> int:
+    from .history import History, history_path
+
+    if not history_path(args.out).is_file():
+        raise LoadError(f"{args.out}: no history here ({history_path(args.out).name} is written by `shopscore batch --out {args.out}`).")
+    h = History(history_path(args.out))
+    shops = [args.shop] if args.shop is not None else h.shops()
+    series = {s: h.series(s, args.profile) for s in shops}
+    if args.shop is not None and not series[args.shop]:
+        raise LoadError(f"{args.out}: no history for shop {args.shop!r}; shops recorded: {', '.join(h.shops()) or 'none'}.")
+    if args.json:
+        _print_json(series if args.shop is None else series[args.shop])
+        return 0
+    for shop_id, rows in series.items():
+        name = next((r["name"] for r in reversed(rows) if r["name"]), "")
+        print(f"== {shop_id} {name}".rstrip())
+        table = pd.DataFrame([{
+            "as_of": r["as_of"], "profile": r["profile"], "total": r["total"], "stage": r["stage"],
+            "missed": sum(ln.get("met") is False for ln in r["lines"]),
+            "first_missed": next((f"{ln['name']} ({ln['gap']:+.4g})" for ln in r["lines"] if ln.get("met") is False and ln.get("gap") is not None), ""),
+            "costs_most": next((f"{d['name']} -{d['points_lost']:g}" for d in r["drag"] if d.get("points_lost")), ""),
+        } for r in rows])
+        if not table.empty:
+            table.insert(3, "change", table.groupby("profile")["total"].diff().round(4))
+        with pd.option_context("display.max_rows", 400, "display.width", 200, "display.max_colwidth", 80):
+            print(table.to_string(index=False))
+        print()
     return 0
 
 
@@ -176,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--profile", help="rule profile name or path to a .yaml copy (default: shop.yaml's, else douyin_2022)")
     m.add_argument("--window-days", type=window_days_arg, help="override the profile's window length (1–3660 days)")
     m.add_argument("--json", action="store_true", help="print the SPEC §8 JSON object")
+    m.add_argument("--history", metavar="DIR", help="also record the result in DIR/history.sqlite (as `batch --out DIR` does)")
+
+    h = sub.add_parser("history", help="a shop's recorded results over time (the history of `batch --out OUT`)")
+    h.add_argument("out", metavar="OUT", help="the batch output folder holding history.sqlite")
+    h.add_argument("--shop", type=shop_id_arg, help="one shop (default: every shop recorded)")
+    h.add_argument("--profile", help="only this profile's rows")
+    h.add_argument("--json", action="store_true", help="the rows as JSON (total, dimensions, indicator values and scores, lines, drag)")
 
     r = sub.add_parser("reconcile", help="the backend page's readings beside the recomputed values, with the reason for each difference")
     r.add_argument("data_root")

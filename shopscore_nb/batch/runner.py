@@ -61,6 +61,11 @@ class BatchResult:
     out: str = ""
     seconds: float = 0.0
     skipped_folders: list[dict] = field(default_factory=list)  # folders under the data root that are not shops
+    metrics_only: bool = False  # no notebook was rendered (a backfill, or --metrics-only)
+    history: str = ""  # the history store written (OUT/history.sqlite)
+    history_rows: int = 0  # rows upserted by this run
+    alerts: dict = field(default_factory=dict)  # {"file", "shops", "crossed", "warnings"}
+    delivery: list[dict] = field(default_factory=list)  # one record per alert URL: target (secrets hidden), ok, error
 
     @property
     def failed(self) -> list[dict]:
@@ -175,7 +180,35 @@ def skipped_folders(data_root) -> list[dict]:
 def _metrics_job(args: tuple) -> tuple[str, dict]:
     from .summary import shop_metrics
 
-    return args[1], shop_metrics(*args)
+    *positional, dates, warn_days = args
+    return args[1], shop_metrics(*positional, dates=dates, warn_days=warn_days)
+
+
+def _dates(o) -> tuple[str, list[str]]:
+    """The as-of date of the run and every date to record (START..END for a backfill)."""
+    if not o.as_of_until:
+        return o.as_of, []
+    if not o.as_of:
+        raise LoadError("--as-of START..END: a range needs a start date.")
+    if not o.metrics_only:
+        raise LoadError(f"--as-of {o.as_of}..{o.as_of_until}: a date range backfills the history; add --metrics-only "
+                        "(reports are rendered for one as-of date per run).")
+    import pandas as pd
+
+    days = [d.strftime("%Y-%m-%d") for d in pd.date_range(o.as_of, o.as_of_until, freq="D")]
+    if not days:
+        raise LoadError(f"--as-of {o.as_of}..{o.as_of_until}: the range ends before it starts.")
+    return days[-1], days
+
+
+def _kept_pages(out: Path, shop_id: str, chosen: list[str], metrics: dict) -> dict:
+    """A metrics-only record: the shop's status from the metrics pass, its pages from earlier runs (if any) linked."""
+    folder = safe_name(shop_id)
+    error = metrics.get(shop_id, {}).get("error", "")
+    pages = [{"notebook": n, "status": "kept", "output": str(out / folder / f"{safe_name(n)}.ipynb"), "seconds": 0.0}
+             for n in chosen if (out / folder / f"{safe_name(n)}.html").exists()]
+    return {"shop_id": shop_id, "folder": folder, "status": "failed" if error else "ok", "notebooks": [] if error else pages,
+            "error": error, "cell": None, "stale": pages if error else [], "seconds": 0.0}
 
 
 def _tick(rec, bar):
@@ -209,15 +242,23 @@ class BatchOptions:
     warm_kernel: bool = True  # one kernel per shop, reset between notebooks
     cache_dir: str | Path | None = None  # parse cache (default: the per-user cache directory)
     use_cache: bool = True  # False: parse every shop's exports afresh, keep no cache
+    as_of_until: str = ""  # with as_of: the last date of a range START..END (a backfill: needs metrics_only)
+    metrics_only: bool = False  # no notebooks: metrics, history, summary and alerts only (fast backfills)
+    history: bool = True  # record every shop's result in OUT/history.sqlite
+    alerts: str | Path | None = None  # alerts YAML: deliver alerts.json through Apprise
+    warn_days: int | None = None  # early-warning horizon in days (default: the alerts config's warn_days, else 7)
 
 
 def run_batch(data_root, out, options: BatchOptions | None = None, **overrides) -> BatchResult:
-    """Render reports for every shop and write the portfolio summary (``summary.csv`` + ``index.html``).
+    """Render reports for every shop, record the results in the history and write the portfolio summary
+    (``summary.csv``, ``summary.xlsx``, ``index.html``) and ``alerts.json`` (delivered when ``alerts`` names a config).
 
     Parsed exports are cached in ``cache_dir`` (default: the per-user cache directory, never inside
     ``out``: the cache holds unmasked data); ``use_cache=False`` parses each time; ``force`` re-parses
     and re-renders. Keyword ``overrides`` replace fields of ``options`` (see :class:`BatchOptions`)."""
-    from .summary import write_summary
+    from ..history import History
+    from .alerts import DEFAULT_WARN_DAYS, build_alerts, deliver, load_config
+    from .summary import portfolio_rows, write_summary
 
     o = replace(options or BatchOptions(), **overrides)
     started = time.perf_counter()
@@ -232,9 +273,13 @@ def run_batch(data_root, out, options: BatchOptions | None = None, **overrides) 
     if unknown:
         raise LoadError(f"unknown notebook(s) {unknown}; available: {', '.join(list_notebooks(src))}.")
     cache_dir = str(writable_dir(o.cache_dir or default_cache_dir(), "--cache-dir")) if o.use_cache else ""
-    # one metrics pass per shop, spread over the same workers (it also fills each shop's Parquet cache)
-    metric_jobs = [(str(data_root), s, o.as_of or None, o.profile or None, o.window_days or None, cache_dir, o.alert_below, o.force)
-                   for s in shops]
+    as_of, dates = _dates(o)
+    alert_config = load_config(o.alerts) if o.alerts else None  # a bad config is bad input: before any work
+    warn_days = o.warn_days if o.warn_days is not None else (alert_config or {}).get("warn_days", DEFAULT_WARN_DAYS)
+    # one metrics pass per shop, spread over the same workers (it also fills each shop's Parquet cache); a backfill
+    # computes every date of the range from one load of the shop
+    metric_jobs = [(str(data_root), s, as_of or None, o.profile or None, o.window_days or None, cache_dir, o.alert_below, o.force,
+                    dates, warn_days) for s in shops]
     workers = min(o.workers, len(shops)) or 1
     if o.scheduler:
         def run(f, js, bar=None):
@@ -243,18 +288,35 @@ def run_batch(data_root, out, options: BatchOptions | None = None, **overrides) 
         def run(f, js, bar=None):
             return _run_local(f, js, workers, bar)
     metrics = dict(run(_metrics_job, metric_jobs))
-    jobs = []
-    for shop_id in shops:
-        selection = chosen
-        if o.triage and not metrics.get(shop_id, {}).get("alert", True):
-            selection = [n for n in chosen if n.startswith("00_")] or chosen[:1]
-        jobs.append(ShopJob(str(data_root), shop_id, str(out), selection, o.as_of, o.profile, o.window_days, o.timeout, o.force,
-                            cache_dir, str(src), o.warm_kernel))
-    with tqdm(total=len(jobs), desc="shops", unit="shop", disable=not o.progress) as bar:
-        records = run(render_shop, jobs, bar)
+    if o.metrics_only:
+        records = [_kept_pages(out, s, chosen, metrics) for s in shops]
+    else:
+        jobs = []
+        for shop_id in shops:
+            selection = chosen
+            if o.triage and not metrics.get(shop_id, {}).get("alert", True):
+                selection = [n for n in chosen if n.startswith("00_")] or chosen[:1]
+            jobs.append(ShopJob(str(data_root), shop_id, str(out), selection, as_of, o.profile, o.window_days, o.timeout, o.force,
+                                cache_dir, str(src), o.warm_kernel))
+        with tqdm(total=len(jobs), desc="shops", unit="shop", disable=not o.progress) as bar:
+            records = run(render_shop, jobs, bar)
     order = {s: i for i, s in enumerate(shops)}
     records.sort(key=lambda r: order[r["shop_id"]])
-    result = BatchResult(records, str(out), round(time.perf_counter() - started, 3), skipped)
-    write_summary(out, records, metrics, skipped)
+    result = BatchResult(records, str(out), 0.0, skipped, metrics_only=o.metrics_only)
+    history = None
+    if o.history:
+        history = History.open(out)
+        names = {s: m.get("name") for s, m in metrics.items()}
+        result.history = str(history.path)
+        result.history_rows = history.record([j for m in metrics.values() for j in (*m.get("series", []), m.get("report")) if j], names)
+    rows = portfolio_rows(records, metrics, history)
+    alerts = build_alerts(rows, out, warn_days, (alert_config or {}).get("report_base_url"))
+    atomic_write_text(out / "alerts.json", json.dumps(alerts, ensure_ascii=False, indent=1, default=str))
+    result.alerts = {"file": str(out / "alerts.json"), "shops": len(alerts["shops"]), "warn_days": warn_days,
+                     "crossed": sum(len(s["crossed"]) for s in alerts["shops"]), "warnings": sum(len(s["warnings"]) for s in alerts["shops"])}
+    if alert_config is not None:
+        result.delivery = deliver(alerts, alert_config)
+    write_summary(out, records, metrics, skipped, history, alerts, rows)
+    result.seconds = round(time.perf_counter() - started, 3)
     atomic_write_text(out / "batch.json", json.dumps(asdict(result), ensure_ascii=False, indent=1, default=str))
     return result
