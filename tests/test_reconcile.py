@@ -181,3 +181,24 @@ def test_notebook_view_of_a_shop_without_readings(tmp_path, capsys):
     assert rv.figure(view) is None and rv.calibration(view).result is None
     with pytest.raises(ParameterError, match="backend: file 'nope.csv' not found"):
         rv.reconciliation(nb.validate_parameters(data_dir=str(tmp_path), shop_id="growth", backend="nope.csv"))
+
+
+def test_the_pooled_calibration_on_a_shop_page_names_no_other_shop(monkeypatch):
+    """SPEC §9: a shop's page holds that shop's data only; the calibration pools the data root's readings but
+    shows aggregates (numbers, intervals, counts) and only this shop's contradictory readings."""
+    from shopscore_nb import notebook as nb
+    from shopscore_nb.reconcile import view as rv
+
+    shown = []
+    monkeypatch.setattr(rv, "_md", lambda text: shown.append(str(text)))
+    monkeypatch.setattr(rv, "_show", lambda *objs: shown.extend(o.to_string() if hasattr(o, "to_string") else str(o) for o in objs))
+    params = nb.validate_parameters(data_dir=str(DEMO_ROOT), shop_id="flagship", as_of="2026-10-29", profile="douyin_2026", backend="")
+    view = rv.reconciliation(params)
+    cv = rv.calibration(view)
+    assert cv.result is not None and cv.result.profile["calibration"]["shops"] == ["flagship", "growth", "struggling"]
+    rv.show_calibration(cv)
+    text = "\n".join(shown)
+    assert "3 家店铺 shops (this one and 2 other(s) of the data root, not named here)" in text
+    assert "not pinned" in text and "struggling" not in text and "growth" not in text
+    assert rv._anonymous("e.g. struggling 2026-10-02 shown 53; growth-2 and growth", ["struggling", "growth"]) == \
+        "e.g. another shop 2026-10-02 shown 53; growth-2 and another shop"

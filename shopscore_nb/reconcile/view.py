@@ -14,6 +14,7 @@ it) is the one shown in detail. Empty: every reading, the latest page in detail.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,16 +117,26 @@ def _no_readings(view: ReconcileView) -> bool:
     return False
 
 
+def _page_meta(view: ReconcileView) -> dict:
+    """The facts the HTML export titles the page with (shop · page · as-of), in the output's metadata
+    (the key ``shopscore`` the presentation layer's HTML export reads)."""
+    ctx = view.report.ctx
+    return {"shopscore": {"shop": str(view.shop.config.get("name") or view.shop.shop_id), "shop_id": view.shop.shop_id,
+                          "as_of": f"{ctx.as_of:%Y-%m-%d}", "profile": str(ctx.profile.get("name"))}}
+
+
 def show_page(view: ReconcileView) -> None:
     """The page of the detail day: each reading beside the recomputed value and score, the difference,
     the tier change and the verdict."""
-    if _no_readings(view):
-        return
+    from IPython.display import Markdown, display
+
     rec = view.rec
-    if rec.profile_note:
-        _md(f"**规则 profile**: {md_text(rec.profile_note)}.")
-    _md(f"**后台页面 the backend page, as of {view.day:%Y-%m-%d}** (统计截至 {view.day - pd.Timedelta(days=1):%Y-%m-%d}) — "
-        f"{len(rec.days())} 个读数日 reading days in all")
+    if rec is None:
+        display(Markdown(view.message), metadata=_page_meta(view))
+        return
+    note = f"**规则 profile**: {md_text(rec.profile_note)}.\n\n" if rec.profile_note else ""
+    display(Markdown(f"{note}**后台页面 the backend page, as of {view.day:%Y-%m-%d}** (统计截至 {view.day - pd.Timedelta(days=1):%Y-%m-%d}) — "
+                     f"{len(rec.days())} 个读数日 reading days in all"), metadata=_page_meta(view))
     _show(rec.page(view.day))
 
 
@@ -167,6 +178,7 @@ class CalibrationView:
     result: object | None              # reconcile.calibrate.Calibration
     message: str = ""
     command: str = ""
+    shop_id: str = ""                  # the page's shop: the only one named (a per-shop page shows no other shop's data)
 
 
 def calibration(view: ReconcileView) -> CalibrationView:
@@ -183,8 +195,16 @@ def calibration(view: ReconcileView) -> CalibrationView:
         cal = calibrate_folder(view.params.data_dir, base, backend=view.backend or None, loaded={view.shop.shop_id: view.shop},
                                reports={view.shop.shop_id: view.rec.reports})
     except ShopscoreError as exc:  # too few or contradictory readings, another shop's file: said, not raised
-        return CalibrationView(None, f"无法校准 nothing calibrated: {md_text(exc)}", command)
-    return CalibrationView(cal, "", command)
+        others = [p.name for p in Path(view.params.data_dir).iterdir() if p.is_dir() and p.name != view.shop.shop_id]
+        return CalibrationView(None, f"无法校准 nothing calibrated: {md_text(_anonymous(str(exc), others))}", command, view.shop.shop_id)
+    return CalibrationView(cal, "", command, view.shop.shop_id)
+
+
+def _anonymous(text: str, others) -> str:
+    """``text`` with every other shop's id replaced by 'another shop' (SPEC §9: a shop's page names no other shop)."""
+    for other in sorted({str(o) for o in others if str(o)}, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(other)}(?![\w-])", "another shop", text)
+    return text
 
 
 STATUS_ZH = {"calibrated": "已校准 calibrated", "moved": "已移动 moved (仍是假设)", "assumption": "仍是假设 assumption"}
@@ -197,9 +217,11 @@ def show_calibration(cv: CalibrationView) -> None:
         return
     cal = cv.result
     info, counts = cal.profile.get("calibration") or {}, cal.counts()
-    _md(f"从 **{info.get('readings')}** 条读数校准 calibrated from {info.get('readings')} readings of "
-        f"{', '.join(md_text(s) for s in info.get('shops') or [])} ({' … '.join(info.get('dates') or [])}), "
-        f"base {md_text(info.get('base_profile'))}, tier set {md_text(info.get('tier_set'))}: "
+    others = [s for s in info.get("shops") or [] if s != cv.shop_id]
+    pooled = (f"{len(others) + 1} 家店铺 shops (this one and {len(others)} other(s) of the data root, not named here)" if others
+              else "this shop alone")
+    _md(f"从 **{info.get('readings')}** 条读数校准 calibrated from {info.get('readings')} readings of {pooled} "
+        f"({' … '.join(info.get('dates') or [])}), base {md_text(info.get('base_profile'))}, tier set {md_text(info.get('tier_set'))}: "
         f"**{counts['calibrated']}** 个数字被读数确定 pinned, **{counts['moved']}** 个假设被移动 moved to agree, "
         f"**{counts['assumption']}** 个仍是假设 left as assumptions.")
     table = cal.table()
@@ -209,12 +231,15 @@ def show_calibration(cv: CalibrationView) -> None:
         "区间 interval": [_interval(lo, hi) for lo, hi in zip(table["lo"], table["hi"], strict=True)],
         "读数 readings": table["readings"], "状态 status": table["status"].map(STATUS_ZH), "说明 note": table["note"]}).set_index("数字 number"))
     if cal.problems:
-        _md("**未能确定 not pinned or not fitted**\n\n" + "\n".join(f"- {md_text(p)}" for p in cal.problems))
+        _md("**未能确定 not pinned or not fitted**\n\n" + "\n".join(f"- {md_text(_anonymous(p, others))}" for p in cal.problems))
     if len(cal.contradictions):
-        _md(f"**矛盾的读数 readings no cut-off explains** ({len(cal.contradictions)}): evidence that a definition differs.")
         c = cal.contradictions
-        _show(pd.DataFrame({"店铺 shop": c["shop_id"], "日期 as of": pd.to_datetime(c["as_of"]).dt.strftime("%Y-%m-%d"), "指标 key": c["key"],
-                            "值 value": c["value_text"], "得分 score": c["score_text"], "原因 reason": c["reason"]}).reset_index(drop=True))
+        own = c[c["shop_id"] == cv.shop_id]
+        _md(f"**矛盾的读数 readings no cut-off explains** ({len(c)}, {len(own)} of this shop, listed): evidence that a definition differs.")
+        if len(own):
+            _show(pd.DataFrame({"日期 as of": pd.to_datetime(own["as_of"]).dt.strftime("%Y-%m-%d"), "指标 key": own["key"],
+                                "值 value": own["value_text"], "得分 score": own["score_text"], "行 line": own["line"],
+                                "原因 reason": own["reason"]}).reset_index(drop=True))
     if cv.command:
         _md(f"写出校准后的规则 write the calibrated profile: <code>{html.escape(cv.command)}</code>, then render with "
             "<code>--profile calibrated.yaml</code>; "
