@@ -145,6 +145,8 @@ def fmt_reader(value, unit: str) -> str:
     """A value in an indicator's unit for the reader: ``12.35%``, ``13小时18分``, ``3分05秒``, ``¥1,280.00``, ``4.79``."""
     if is_empty(value):
         return EMPTY
+    if abs(float(value)) < 1e-12:
+        value = 0.0  # no "-0.00%" after subtracting equal impacts
     if unit == "ratio":
         return f"{float(value):.2%}"
     if unit == "hours":

@@ -186,6 +186,7 @@ class Shown:
     frame: pd.DataFrame
     before: str = ""
     after: str = ""
+    html: str | None = None  # a layout of its own (else the frame as one table)
 
 
 class ReaderTable(pd.DataFrame):
@@ -211,8 +212,16 @@ class ReaderTable(pd.DataFrame):
 
     def _repr_html_(self) -> str:
         s = self.shown()
-        table = s.frame.to_html(index=False, border=0, max_rows=None, max_cols=None, escape=True, na_rep=EMPTY)
-        return f"{s.before}{table}{s.after}"
+        return f"{s.before}{s.html if s.html is not None else _html_table(s.frame)}{s.after}"
+
+
+_STYLE = "<style>table.reader-table th, table.reader-table td {white-space: nowrap}</style>"
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    """Every row (no pandas display truncation), values escaped, cells not broken between characters."""
+    return _STYLE + frame.to_html(index=False, border=0, max_rows=None, max_cols=None, escape=True, na_rep=EMPTY,
+                                  classes="reader-table")
 
 
 def reader_table(frame: pd.DataFrame, reader) -> ReaderTable:
@@ -347,15 +356,21 @@ def _group_table(rep: ShopReport, key: str, rows: pd.DataFrame) -> ReaderTable:
     shown = shown.where(shown.ne(EMPTY), None)
     if "impact" in rows:
         shown["impact"] = rows["impact"]
-    summary = group_summary(shown, dims)
+    summary = group_summary(shown, dims, top=6)
 
     def reader(f: pd.DataFrame) -> Shown:
         dim = f["dimension"].map(lambda d: code_label("group_dimension", d))
         group = [f"其他 {n} 组" if n else (EMPTY_GROUP if is_empty(g) else str(g)) for g, n in zip(f["group"], f["folded"], strict=True)]
-        out = pd.DataFrame({"分组方式": _blank_repeats(dim).to_numpy(), "分组": group, "行数": f["rows"].map(fmt_int).to_numpy(),
+        out = pd.DataFrame({"分组方式": dim.to_numpy(), "分组": group, "行数": f["rows"].map(fmt_int).to_numpy(),
                             "占比": f["share"].map(fmt_percent).to_numpy(),
                             "修正可改善": f["impact"].map(lambda x: fmt_change(x, cells.unit or "")).to_numpy()})
-        return Shown(out)
+        # on the page: one small table per grouping, side by side
+        blocks = [_html_table(part.drop(columns="分组方式").rename(columns={"分组": name}))
+                  for name, part in out.groupby("分组方式", sort=False)]
+        layout = ('<div style="display:flex;flex-wrap:wrap;gap:8px 32px;align-items:flex-start">'
+                  + "".join(f"<div>{b}</div>" for b in blocks) + "</div>")
+        out["分组方式"] = _blank_repeats(out["分组方式"])
+        return Shown(out, html=layout)
 
     return reader_table(summary, reader)
 
@@ -540,10 +555,16 @@ def consequences_table(rep: ShopReport) -> ReaderTable:
             met = f["met"] if "met" in f else pd.Series(None, index=f.index, dtype=object)
             out["差距"] = [EMPTY if is_empty(g) else fmt_signed(g, u) if is_empty(m) else ("富余 " if bool(m) else "还差 ") + fmt_signed(g, u)[1:]
                          for g, u, m in zip(f["gap"], units, met, strict=True)]
+        same = []  # a text that is the same on every line is said once, under the table
         for col, name in (("effect", "影响"), ("basis", "依据"), ("note", "备注")):
             if col in f:
-                out[name] = f[col].map(lambda x: "" if is_empty(x) else BASIS.get(str(x), str(x)))
-        return Shown(pd.DataFrame({k: pd.Series(v).to_numpy() for k, v in out.items() if v is not None}))
+                texts = f[col].map(lambda x: "" if is_empty(x) else BASIS.get(str(x), str(x)))
+                if len(f) > 1 and texts.nunique() == 1:
+                    same += [f"{name}：{texts.iloc[0]}"] if texts.iloc[0] else []
+                else:
+                    out[name] = texts
+        after = f'<p><small>{html.escape(" · ".join(same))}（各行相同）</small></p>' if same else ""
+        return Shown(pd.DataFrame({k: pd.Series(v).to_numpy() for k, v in out.items() if v is not None}), after=after)
 
     return reader_table(frame, reader)
 
