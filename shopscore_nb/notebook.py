@@ -24,6 +24,7 @@ from .errors import ParameterError
 from .present.charts import daily_series, heatmaps, trend_figure
 from .present.display import setup
 from .present.formatting import fmt_value
+from .present.headline import show_headline, show_section_head
 from .present.html import to_html_file as to_html
 from .present.params import Params, validate_parameters
 from .present.sections import (
@@ -60,6 +61,7 @@ from .present.text import (
     key_numbers,
     ruleset_of,
     score_numbers,
+    show_notes,
     thresholds,
     tier_lines,
     value_text,
@@ -73,7 +75,7 @@ __all__ = [
     "consequences_table", "counted_rounds", "daily_series", "data_quality", "definition", "drilldown", "drilldown_summary",
     "explain", "explain_text", "failing_sessions", "fmt_value", "header", "heatmaps", "hour_weekday", "indicator_table",
     "key_numbers", "load_report", "load_shop_cached", "overview_trends", "plots", "rows_of", "ruleset_of", "score_numbers",
-    "section_keys", "setup", "show_agents", "show_consequences", "show_drilldowns", "show_forecast", "show_indicator",
+    "section_keys", "setup", "show_agents", "show_headline", "show_notes", "show_section_head", "show_consequences", "show_drilldowns", "show_forecast", "show_indicator",
     "show_others", "show_scorecard", "show_what_if", "thresholds", "tier_lines", "tiny_explain", "tiny_result", "tiny_shop",
     "to_html", "trend_figure", "validate_parameters", "value_text", "window_text",
 ]

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"
 DEMO = ROOT / "data" / "demo"
 EXPECTED = ["00_overview", "01_product_experience", "02_logistics_experience", "03_service_experience",
-            "04_customer_service", "05_after_sales", "06_reviews", "10_training"]
+            "04_customer_service", "05_after_sales", "06_reviews", "07_reconcile", "10_training"]
 NOTEBOOKS = sorted(NB_DIR.glob("*.ipynb"))
 REQUIRED_PARAMS = {"data_dir": "str", "shop_id": "str", "as_of": "str", "profile": "str", "window_days": "int"}
 OTHER_SHOP, OTHER_AS_OF = "struggling", "2026-10-20"

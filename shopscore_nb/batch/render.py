@@ -115,12 +115,13 @@ def _failure(err) -> dict:
 
 
 def render_notebook(
-    source: Path, output: Path, parameters: dict, timeout: int = 600, buyer_ids=(), env: dict | None = None, km=None
+    source: Path, output: Path, parameters: dict, timeout: int = 600, buyer_ids=(), env: dict | None = None, km=None,
+    pages: list[str] | None = None,
 ) -> dict:
     """Execute ``source`` into ``output`` (+ ``.html``); never raises for a failing notebook.
 
     ``km``: a running kernel manager to reuse (see :class:`WarmKernel`); by default each notebook
-    gets a fresh kernel."""
+    gets a fresh kernel. ``pages``: the shop's pages for the nav bar (default: every notebook beside ``source``)."""
     import papermill as pm
 
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -147,7 +148,7 @@ def render_notebook(
             nb = nbformat.read(tmp_nb, as_version=4)
             mask_notebook(nb, buyer_ids)
             nbformat.write(nb, tmp_nb)
-            to_html(nb, work / output.with_suffix(".html").name)
+            to_html(nb, work / output.with_suffix(".html").name, page=source.stem, pages=pages or list_notebooks(source.parent))
             output.unlink(missing_ok=True)  # never a new HTML beside an old notebook
             os.replace(work / output.with_suffix(".html").name, output.with_suffix(".html"))
             os.replace(tmp_nb, output)  # the .ipynb lands last: its presence means the report is whole

@@ -17,7 +17,6 @@ import yaml
 from .. import plots
 from ..escaping import md_text
 from ..report import ShopReport
-from ..scoring import whatif as wi
 from ..scoring.forecast import forecast
 from ..scoring.targets import inverse_plan
 from .charts import agent_bars, trend_figure
@@ -33,6 +32,17 @@ def sections() -> dict:
     """``reference/sections.yaml``: per notebook section, its indicators, shown keys, what-if fixes, inverse questions."""
     text = resources.files("shopscore_nb.reference").joinpath("sections.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)["sections"]
+
+
+def page_name(page: str) -> str:
+    """A notebook's page title for the reader (``00_overview`` → 总览 Overview), from ``sections.yaml`` ``pages``."""
+    return _pages().get(page, page)
+
+
+@cache
+def _pages() -> dict:
+    text = resources.files("shopscore_nb.reference").joinpath("sections.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text).get("pages", {})
 
 
 def section(name: str) -> dict:
@@ -160,22 +170,31 @@ def show_agents(rep: ShopReport) -> None:
 def show_what_if(rep: ShopReport, name: str) -> None:
     """What-if for a notebook section: the profile's fixes recomputed through every indicator, score and
     the total, plus the least good orders/rounds to reach the next tier or line."""
+    from .session import plan_of  # the report's one plan: the same numbers on every page
+
     keys = section_keys(rep, name)
     spec = section(name)
-    fixes = [getattr(wi, fix)() for fix in spec.get("what_if", [])]
-    if fixes:
-        table = wi.what_if(rep.ctx, rep.results, fixes).table
-        keep = table["metric"].isin(keys) | table["metric"].astype(str).str.startswith(("dimension.", "total"))
-        table = table[keep & (table["delta"].fillna(0).abs() > 0) | table["metric"].eq("total")]
-        names = ", ".join(type(f).__name__ for f in fixes)
-        p = rep.ctx.profile
-        show(md(f"**假如 what if** ({names}, the profile's `whatif` defaults: failing 飞鸽 rounds answered after "
+    plan = plan_of(rep)
+    chosen = [plan.get(n) for n in spec.get("what_if", [])]
+    if name == "overview" and plan.combined is not None:
+        chosen.append(plan.combined)
+    p = rep.ctx.profile
+    if any(f is not None for f in chosen):
+        show(md(f"**假如 what if** — each fix on its own (the profile's `whatif` defaults: failing 飞鸽 rounds answered after "
                 f"{p.get('whatif.reply_after_seconds')} s, late orders picked up after {p.get('whatif.pickup_after_hours')} h, "
                 f"slow tickets handled in {p.get('whatif.ticket_handled_hours')} h):"))
+    for fix in chosen:
+        if fix is None:
+            continue
+        table = fix.table
+        keep = table["metric"].isin(keys) | table["metric"].astype(str).str.startswith(("dimension.", "total"))
+        table = table[keep & (table["delta"].fillna(0).abs() > 0) | table["metric"].eq("total")]
+        title = "三项一起 all fixes together" if fix.name == "all" else f"{fix.name} ({fix.size:,} rows)"
+        show(md(f"*{title}*: 总分 total {num(fix.total_before)} → {num(fix.total_after)}"))
         show(table.set_index("metric"))
-    plan = inverse_plan(rep.ctx, rep.results, rep.scorecard, [tuple(q) for q in spec.get("inverse", [])], lambda k: direction(rep, k))
+    inverse = inverse_plan(rep.ctx, rep.results, rep.scorecard, [tuple(q) for q in spec.get("inverse", [])], lambda k: direction(rep, k))
     rows = []
-    for q, inv in plan:
+    for q, inv in inverse:
         r = rep.results[q.key]
         label = f"下一档 next tier {num(q.tier_score)}" if q.label == "next" else q.label
         rows.append({"指标": definition(q.key, ruleset_of(rep))["zh"], "target": f"{q.key} {q.target.op} {num(q.target.value)} ({label})",

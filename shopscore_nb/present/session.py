@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
+from ..errors import ShopscoreError
 from ..report import ShopReport, build_report
 from ..shop import ShopData, shop_folder
 from ..store import fingerprint, open_shop
@@ -63,3 +66,37 @@ def clear_cache() -> None:
     _REPORTS.clear()
     for k in _STATS:
         _STATS[k] = 0
+    _DERIVED.clear()
+
+
+# ---------------------------------------------------------------- derived once per report
+_DERIVED: dict[tuple, object] = {}
+
+
+def _derived(rep: ShopReport, what: str, make):
+    key = (id(rep), what)
+    if key not in _DERIVED or _DERIVED[key][0] is not rep:
+        _DERIVED[key] = (rep, make())
+    return _DERIVED[key][1]
+
+
+def plan_of(rep: ShopReport):
+    """The report's what-if plan (:func:`shopscore_nb.scoring.plan.fix_plan` over the overview's fixes), computed once:
+    every page shows the same numbers."""
+    from ..scoring.plan import fix_plan
+    from .sections import section
+
+    return _derived(rep, "plan", lambda: fix_plan(rep.ctx, rep.results, list(section("overview").get("what_if", []))))
+
+
+def earlier_report(rep: ShopReport, days: int) -> ShopReport | None:
+    """The same shop, profile and window as of ``days`` earlier (for the 7-day changes), computed once; None
+    when that date has no data."""
+    def make():
+        try:
+            return build_report(rep.shop, as_of=rep.ctx.as_of - pd.Timedelta(days=days), profile=rep.ctx.profile,
+                                window_days=rep.ctx.window_days)
+        except ShopscoreError:
+            return None
+
+    return _derived(rep, f"earlier:{days}", make)

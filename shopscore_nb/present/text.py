@@ -171,3 +171,28 @@ def tier_lines(rep: ShopReport, key: str) -> list[tuple[str, float]]:
 def thresholds(rep: ShopReport, key: str) -> list[tuple[str, float]]:
     """Lines for an indicator: its current / next tier cut-off and the profile's 飞鸽 service lines."""
     return tier_lines(rep, key) + [(str(ln.get("zh", ln.get("id"))), float(ln["value"])) for ln in service_lines(rep.ctx.profile, key)]
+
+
+def show_notes(rep: ShopReport) -> None:
+    """At the end of a page, collapsed: the files read (and not), the profile, its overrides and the numbers the
+    platform does not publish (the assumptions), in plain words."""
+    ctx, shop = rep.ctx, rep.shop
+    files = "".join(f"\n- {md_text(f['file'])} → {f['table']}（{f['rows']} 行）" for f in shop.files)
+    lines = [
+        "<details>", "<summary>数据文件、规则与假设 · Files, rules and assumptions</summary>", "",
+        f"**规则 profile**: {md_text(ctx.profile.get('name'))} — {md_text(ctx.profile.get('title', ''))}（{md_text(ctx.profile.source)}）",
+        "", f"**读取的文件 files read**:{files}",
+    ]
+    if shop.ignored:
+        lines += ["", "**未读取 files not loaded**:", *(f"- {md_text(f['reason'])}" for f in shop.ignored)]
+    if shop.clock_note():
+        lines += ["", f"**时钟 clock**: {md_text(shop.clock_note())}"]
+    overrides = getattr(ctx.profile, "overridden", []) or []
+    if overrides:
+        lines += ["", "**本店覆盖 shop.yaml overrides**:", *(f"- {md_text(o)}" for o in overrides)]
+    card = rep.scorecard
+    if card is not None and getattr(card, "assumptions", None):
+        lines += ["", "**平台未公布、按文档默认值计算的数字 numbers the platform does not publish (documented defaults)**:",
+                  *(f"- {md_text(a)}" for a in card.assumptions)]
+    lines += ["", "</details>"]
+    show(md("\n".join(lines)))

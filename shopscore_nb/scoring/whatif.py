@@ -87,6 +87,10 @@ class AnswerRounds:
             return pd.Index(self.rounds["round_id"])
         return pd.Index(list(self.rounds))
 
+    def size(self, ctx: Context, results: dict) -> int:
+        """How many rounds this fix answers."""
+        return len(self.round_ids(ctx, results))
+
     def apply(self, ctx: Context, results: dict, tables: dict) -> None:
         pm = im_frames(ctx).messages
         buyers = pm[~pm["is_reply"].to_numpy(dtype=bool) & pm["round_id"].isin(self.round_ids(ctx, results)).to_numpy(dtype=bool)]
@@ -106,8 +110,15 @@ class PickupInTime:
     after_hours: float | None = None
     changes: tuple = ("shipments",)
 
+    def order_ids(self, ctx: Context, results: dict) -> pd.Index:
+        return _failing_ids(ctx, results, _param(ctx, "failing.pickups"), "order_id") if isinstance(self.orders, str) else pd.Index(list(self.orders))
+
+    def size(self, ctx: Context, results: dict) -> int:
+        """How many orders this fix picks up in time."""
+        return len(self.order_ids(ctx, results))
+
     def apply(self, ctx: Context, results: dict, tables: dict) -> None:
-        ids = _failing_ids(ctx, results, _param(ctx, "failing.pickups"), "order_id") if isinstance(self.orders, str) else pd.Index(list(self.orders))
+        ids = self.order_ids(ctx, results)
         s = tables["shipments"].copy()
         facts = order_facts(ctx)
         hours = self.after_hours if self.after_hours is not None else _param(ctx, "pickup_after_hours")
@@ -138,6 +149,11 @@ class FasterTickets:
             if col and not r.detail.empty and col in r.detail:
                 ids.append(r.detail.loc[(r.detail[col] > hours).to_numpy(dtype=bool, na_value=False), "after_sale_id"])
         return pd.Index(pd.concat(ids).unique()) if ids else pd.Index([])
+
+    def size(self, ctx: Context, results: dict) -> int:
+        """How many tickets this fix handles faster."""
+        hours = self.hours if self.hours is not None else _param(ctx, "ticket_handled_hours")
+        return len(self.ticket_ids(ctx, results, hours))
 
     def apply(self, ctx: Context, results: dict, tables: dict) -> None:
         hours = self.hours if self.hours is not None else _param(ctx, "ticket_handled_hours")
