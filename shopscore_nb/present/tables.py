@@ -338,7 +338,8 @@ def _target_text(rep: ShopReport, key: str, rows: pd.DataFrame) -> str:
     if r.unit == "ratio":
         return "列出未达标的行"
     mean = rows["target"].iloc[0] if "target" in rows and len(rows) else None
-    return f"本规则不为此指标计分（没有档位），列出比平均水平（{fmt_reader(mean, r.unit)}）更差的行"
+    whose = "全部行" if mean is not None and r.value is not None and abs(float(mean) - float(r.value)) < 1e-9 else "达标行"
+    return f"本规则不为此指标计分（没有档位），列出比{whose}平均水平（{fmt_reader(mean, r.unit)}）更差的行"
 
 
 def _with_context(rep: ShopReport, key: str, rows: pd.DataFrame, orders: pd.DataFrame | None = None) -> pd.DataFrame:
