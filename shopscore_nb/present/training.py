@@ -16,8 +16,12 @@ import html
 import math
 import re
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
+import numpy as np
 import pandas as pd
+import yaml
 
 from ..errors import LoadError
 from ..metrics import Context, IndicatorResult
@@ -59,13 +63,48 @@ def check(result: IndicatorResult, expected: float, by_hand: str = "") -> None:
     _raise_if_differs(result, expected)
 
 
-def rows_of(result: IndicatorResult, columns: list[str] | None = None) -> pd.DataFrame:
-    """The detail rows of a tiny example with their pass/fail and reason (for the reader to compare)."""
+@cache
+def _column_labels() -> dict:
+    """Column headers and code values of ``reference/labels.yaml`` (the headers every table of the kit uses)."""
+    text = resources.files("shopscore_nb.reference").joinpath("labels.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
+    return {"columns": data.get("columns") or {}, "values": data.get("values") or {}}
+
+
+def _cell_text(value, column: str, spec: dict, reason_label) -> str:
+    """One cell as the trainee reads it: never NaN/NaT/None (an empty cell is ``—``)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "—"
+    fmt = spec.get("fmt")
+    if column == "reason":
+        return reason_label(value) or str(value)
+    if column == "passed" or fmt == "passed":
+        return "✓ 达标" if bool(value) else "✗ 未达标"
+    if isinstance(value, (bool, np.bool_)):
+        return "是" if value else "否"
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if fmt == "code" and spec.get("values"):
+        return str((_column_labels()["values"].get(spec["values"]) or {}).get(value, value))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        text = num(value)
+        return text + {"seconds": " 秒", "hours": " 小时"}.get(fmt, "")
+    return str(value)
+
+
+def rows_of(result: IndicatorResult, columns: list[str] | None = None, ruleset: str | None = None) -> pd.DataFrame:
+    """The detail rows of a tiny example with their pass/fail and reason, as the trainee reads them: Chinese
+    headers, reason labels, times to the second, ``—`` for an empty cell (``ruleset`` labels the reasons of
+    a key both rule eras define; default: the era that defines it first)."""
     d = detail_frame(result)
     if d.empty:
         return d
     cols = [c for c in (columns or d.columns) if c in d and not str(c).startswith("_") and c not in HIDDEN]
-    return d[cols]
+    specs = _column_labels()["columns"]
+    label = describe(result.key, ruleset).reason_label
+    out = pd.DataFrame({(specs.get(c) or {}).get("zh", c): [_cell_text(v, c, specs.get(c) or {}, label) for v in d[c]] for c in cols})
+    out.index = pd.RangeIndex(1, len(out) + 1)
+    return out
 
 
 # ---------------------------------------------------------------- collapsed answers
@@ -82,7 +121,7 @@ def details(summary: str, paragraphs: list[str], items: list[str] = ()) -> str:
     body = "".join(f"<p>{_text(p)}</p>" for p in paragraphs if p)
     if items:
         body += "<ul>" + "".join(f"<li>{_text(i)}</li>" for i in items) + "</ul>"
-    return f"<details><summary><b>{_text(summary)}</b></summary>{body}</details>"
+    return f"<details><summary><b>{_text(summary)}</b></summary><blockquote>{body}</blockquote></details>"
 
 
 ANSWER_SUMMARY = "答案 Answer（点击展开 click to open）"
@@ -224,10 +263,12 @@ def _case_facts(key: str, row) -> tuple[str, str]:
                       f"计入平均响应 counted in the average as {_dur(g('charged_s'))}。")
         return facts, detail
     if key in ("logistics.pickup_on_time_rate", "logistics.pickup_score_avg"):
-        facts = f"订单 order {g('order_id')}：支付 paid {_ts(g('paid_at'))}，揽收 picked up {_ts(g('picked_up_at'))}。"
+        facts = f"订单 order {g('order_id')}：支付 paid {_ts(g('paid_at'))}，揽收 picked up {_ts(g('picked_up_at'))}"
+        facts += f"（预售 presale，承诺发货 promised ship time {_ts(g('promised_ship_at'))}）。" if g("is_presale") else "。"
         if key == "logistics.pickup_on_time_rate":
             if g("is_presale"):
-                detail = f"预售单看承诺发货时间 presale: judged against the promised ship time {_ts(g('promised_ship_at'))}。"
+                detail = (f"预售单不看48小时，看承诺发货时间：揽收 {_ts(g('picked_up_at'))} 晚于承诺的 {_ts(g('promised_ship_at'))}。 "
+                          "A presale order is judged against its promised ship time, and this pickup came after it.")
             else:
                 detail = f"支付→揽收 payment→pickup = {_hours(g('pickup_hours'))}，超过 48 小时 over 48 h。"
         else:
@@ -311,12 +352,11 @@ def shop_cases_html(params: Params, n: int = 3) -> tuple[str, dict]:
     ID-card number are masked). Without data the section says so."""
     from .session import load_report
 
-    heading = "<h3>你的店铺 Your shop's own cases</h3>"
     problem = _shop_data_problem(params)
     if problem:
-        note = ("这次没有给店铺数据，所以这一节没有案例；用 data_dir / shop_id 指向店铺文件夹再运行即可。 "
+        note = ("你的店铺：这次没有给店铺数据，所以这一节没有案例；用 data_dir / shop_id 指向店铺文件夹再运行即可。 "
                 f"No shop data was given, so there are no cases here; point data_dir / shop_id at a shop folder and run again. ({problem})")
-        return heading + f"<p>{_text(note)}</p>", {}
+        return f"<p>{_text(note)}</p>", {}
     rep = load_report(params)
     ctx = rep.ctx
     ruleset = str(ctx.profile.get("ruleset", "seed"))
@@ -324,7 +364,7 @@ def shop_cases_html(params: Params, n: int = 3) -> tuple[str, dict]:
     intro = (f"下面的案例来自 **{name}**（统计截至 as of {ctx.as_of:%Y-%m-%d}，窗口 window [{ctx.start:%Y-%m-%d}, {ctx.end:%Y-%m-%d})，"
              f"规则 profile {ctx.profile.get('name')}）。先看事实，自己回答问题，再点开答案。 "
              "These cases are your shop's own rows: read the facts, answer the question, then open the answer.")
-    parts = [heading, f"<p>{_text(mask_numbers(intro))}</p>"]
+    parts = [f"<p>{_text(mask_numbers(intro))}</p>"]
     for kind in CASES.get(ruleset, CASES["seed"]):
         title = describe(kind.key, ruleset).zh
         parts.append(f"<h4>{_text(kind.title_zh.format(n=n))} · {_text(kind.title_en.format(n=n))}（{_text(title)}）</h4>")
