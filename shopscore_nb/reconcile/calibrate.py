@@ -327,15 +327,20 @@ def _weight_rows(level: str, group: str, names: list[str], A, y, tol, halves, ba
         cases = "; ".join(f"{r.shop_id} {pd.Timestamp(r.as_of):%Y-%m-%d} shown {r.shown:g}, fitted {r.fitted:.2f}" for r in worst.itertuples())
         return None, resid, f"{level} weights of {group}: no weights reproduce every reading within its rounding (contradictory readings, e.g. {cases}): not calibrated"
     pinned = bool(np.all(fit["hi"] - fit["lo"] <= MAX_WEIGHT_INTERVAL + 1e-9))
-    moved = not pinned and not fit["base_ok"]
+    # not pinned: still an assumption, but the least-squares weights replace the assumed ones when they fit the
+    # readings better (the rounding bands alone let almost any weights through when the parts are shown as integers)
+    rms_fit = float(np.sqrt(np.mean((A @ fit["weights"] - y) ** 2)))
+    rms_base = float(np.sqrt(np.mean((A @ np.asarray(base, dtype=float) - y) ** 2)))
+    moved = not pinned and (not fit["base_ok"] or rms_fit < rms_base - 1e-6)
     weight = fit["weights"] if pinned or moved else np.asarray(base, dtype=float)
     rows = pd.DataFrame({"level": level, "group": group, "name": names, "weight": weight, "lo": fit["lo"], "hi": fit["hi"],
                          "observations": len(y), "pinned": pinned, "moved": moved, "base": base, "fitted": fit["weights"]})
     if pinned:
         return rows, resid, None
     spans = ", ".join(f"{n} [{lo:.3f}, {hi:.3f}]" for n, lo, hi in zip(names, fit["lo"], fit["hi"], strict=True))
-    what = ("the assumed weights reproduce every reading and stay" if not moved
-            else "the assumed weights do not reproduce every reading: moved to the fitted ones, still an assumption")
+    what = (f"the assumed weights fit them as well (RMS residual {rms_base:.3g}) and stay" if not moved
+            else f"moved to the least-squares weights, still an assumption (RMS residual {rms_fit:.3g}; the assumed weights "
+                 + ("break a reading's rounding)" if not fit["base_ok"] else f"{rms_base:.3g})"))
     return rows, resid, (f"{level} weights of {group}: not pinned by {len(y)} readings (every weight agreeing with them lies in {spans}, "
                          f"wider than {MAX_WEIGHT_INTERVAL:g}); {what}")
 
@@ -434,8 +439,8 @@ def _set_weights(g: pd.DataFrame, spec_of) -> None:
 
 def _unpinned_weights(g: pd.DataFrame) -> str:
     spans = ", ".join(f"{r.name} [{r.lo:.3f}, {r.hi:.3f}]" for r in g.itertuples())
-    what = ("moved to " + " / ".join(f"{w:g}" for w in _rounded_weights(g["weight"].to_numpy(dtype=float)))
-            + ", the assumed weights do not reproduce them") if g["moved"].any() else "the assumed weights reproduce them and stay"
+    what = ("moved to the least-squares " + " / ".join(f"{w:g}" for w in _rounded_weights(g["weight"].to_numpy(dtype=float)))
+            + ", which fit them better than the assumed weights") if g["moved"].any() else "the assumed weights fit them as well and stay"
     return f"not pinned by {int(g['observations'].iloc[0])} readings (the weights agreeing with them span {spans}); {what}"
 
 
