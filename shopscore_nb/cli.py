@@ -152,8 +152,8 @@ def cmd_reconcile(args) -> int:
         _print_json(rec.to_json())
         return 0
     days = rec.days()
-    print(f"shop {args.shop}  profile {rec.profile.get('name')}  readings {len(rec.table)} of {len(days)} day(s), "
-          f"{days[0]:%Y-%m-%d} … {days[-1]:%Y-%m-%d}")
+    span = f"{days[0]:%Y-%m-%d}" + (f" … {days[-1]:%Y-%m-%d}" if len(days) > 1 else "")
+    print(f"shop {args.shop}  profile {rec.profile.get('name')}  {len(rec.table)} readings on {len(days)} day(s): {span}")
     if rec.profile_note:
         print(f"note: {rec.profile_note}")
     for day in days:

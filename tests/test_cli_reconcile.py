@@ -55,7 +55,7 @@ def test_reconcile_prints_each_reading_beside_ours_in_a_real_process():
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "profile douyin_2026" in out and "readings 26 of 2 day(s)" in out
+    assert "profile douyin_2026" in out and "26 readings on 2 day(s): 2026-10-20 … 2026-10-29" in out
     assert "note: profile douyin_2026: the shipped profile whose indicators the readings name" in out
     assert "== as of 2026-10-20" in out and "== as of 2026-10-29" in out
     header = next(line for line in out.splitlines() if line.startswith("指标 indicator"))

@@ -88,9 +88,11 @@ class Calibration:
             rows.append((f"tiers.{tier_set}.{r.key} → {r.tier:g}", r.base, r.value, r.lo, r.hi, r.observations, _status(r.pinned, r.moved)))
         out = pd.DataFrame(rows, columns=["number", "base", "value", "lo", "hi", "readings", "status"])
         same = np.isclose(out["base"].astype(float), out["value"].astype(float), rtol=1e-9, atol=1e-12)
-        out["note"] = np.select([(out["status"] == "calibrated") & same, out["status"] == "calibrated", out["status"] == "moved"],
-                                ["the assumed value lies in the interval: kept", "fitted", "moved into the interval, not pinned"],
-                                "not pinned, the readings allow it")
+        weight = out["number"].str.endswith(".weight")
+        out["note"] = np.select([(out["status"] == "calibrated") & same, out["status"] == "calibrated", (out["status"] == "moved") & weight,
+                                 out["status"] == "moved"],
+                                ["the assumed value lies in the interval: kept", "fitted", "least-squares fit, not pinned",
+                                 "moved into the interval, not pinned"], "not pinned, the readings allow it")
         return out
 
     def counts(self) -> dict[str, int]:
