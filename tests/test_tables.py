@@ -212,3 +212,11 @@ def test_data_in_a_table_stays_text():
     hostile = T.reader_table(pd.DataFrame({"agent_id": ["<script>alert(1)</script>"], "rounds": [3]}), T._plain())
     page = hostile._repr_html_()
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_any_frame_shows_without_raising():
+    """Other pages wrap their own frames (``ReaderTable(frame)``): a column named like a labelled one but
+    holding other values is shown as text, never an error."""
+    frame = pd.DataFrame({"target": ["a <= 0.05 (下一档)", None], "wait_s": ["soon", 75.0], "passed": [True, None]})
+    shown = _assert_readable(T.ReaderTable(frame), "foreign frame")
+    assert shown["目标"].tolist() == ["a <= 0.05 (下一档)", "—"] and shown["等待时长"].tolist() == ["soon", "1分15秒"]

@@ -164,7 +164,15 @@ def format_column(s: pd.Series, column: str, cells: Cells = Cells()) -> pd.Serie
         if column == "agent_id":  # a session no agent took
             out = out.replace({UNASSIGNED: UNASSIGNED_LABEL, EMPTY: UNASSIGNED_LABEL})
         return out
-    return s.astype(object).map(one).astype(object)
+    return s.astype(object).map(lambda x: _cell(one, x)).astype(object)
+
+
+def _cell(fmt, x) -> str:
+    """``fmt(x)``; a value the column's format cannot read (text in a number column of someone's table) as text."""
+    try:
+        return fmt(x)
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return EMPTY if is_empty(x) else str(x)
 
 
 def reader_frame(frame: pd.DataFrame, cells: Cells = Cells(), hide: tuple[str, ...] = ()) -> pd.DataFrame:
