@@ -159,7 +159,8 @@ def test_a_report_with_the_calibrated_profile_lists_the_calibrated_numbers(calib
     notes = json.loads(res.stdout)["assumptions"]
     lines = [n for n in notes if n.startswith("calibrated: ")]
     assert any("tiers.industries.默认.cutoffs.service.platform_help_rate tier 100 = " in n and "calibrated from 20 readings" in n for n in lines)
-    assert any(n.startswith("calibrated: calibration: 390 backend readings of flagship, growth, struggling") for n in lines)
+    assert any(n.startswith("calibrated: calibration: 390 backend readings of 3 shop(s) (2026-08-09 … 2026-10-29)") for n in lines)
+    assert not [n for n in notes if "struggling" in n or "growth," in n]  # a shop's report names no other shop
     res = shopscore(capsys, "metrics", DEMO, "--shop", "flagship", "--profile", out / "calibrated.yaml")
     assert "  calibrated: tiers.industries" in res.stdout and "assumption: calibrated" not in res.stdout
 

@@ -495,8 +495,8 @@ def _write_cutoffs(p: dict, base: Profile, cutoffs: pd.DataFrame, tier_set: str)
     unfitted = [k for k in base["indicators"] if base["indicators"][k].get("scoring", "tiers") == "tiers" and k not in marks]
     if left or unfitted:
         target["assumption"] = True
-        target["note"] = (f"calibrated cut-offs are listed under `calibrated` (interval {cutoffs['closed'].iloc[0]} for 'higher', [lo, hi) for 'lower'); "
-                          f"{left} cut-off(s) and the indicators {unfitted or 'none'} remain assumptions")
+        target["note"] = (f"calibrated cut-offs are listed under `calibrated` (interval (lo, hi] for 'higher', [lo, hi) for 'lower'); "
+                          f"{left} cut-off(s) remain assumptions" + (f", and every cut-off of {', '.join(unfitted)}" if unfitted else ""))
     else:
         target.pop("assumption", None)
         target["note"] = "every cut-off calibrated from backend readings (intervals under `calibrated`)"

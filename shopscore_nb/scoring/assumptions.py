@@ -63,7 +63,8 @@ def calibrated_numbers(profile, tier_industry: str | None = None) -> list[str]:
     source = profile.get("calibration")
     if out and isinstance(source, dict):
         dates = " … ".join(source.get("dates") or [])
-        out.append(f"calibration: {source.get('readings')} backend readings of {', '.join(map(str, source.get('shops') or []))} "
+        shops = len(source.get("shops") or [])  # counted, not named: a shop's report names no other shop (SPEC §9)
+        out.append(f"calibration: {source.get('readings')} backend readings of {shops} shop(s) "
                    f"({dates}), base profile {source.get('base_profile')}, tier set {source.get('tier_set')}")
     return out
 
