@@ -73,14 +73,17 @@ def test_each_exercise_asks_a_visible_question_and_answers_with_the_helper(book)
         assert cell.metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
 
 
-def test_checks_and_answers_are_golden_with_plain_text_output(book):
-    for cell in book.cells:
-        if cell.cell_type != "code" or not re.search(r"\b(nb\.check|answer)\(", cell.source) or "import" in cell.source:
-            continue
+def test_checks_are_golden_with_plain_text_output_and_answers_check_themselves(book):
+    checks = [c for c in book.cells if c.cell_type == "code" and "nb.check(" in c.source]
+    assert len(checks) >= 19  # one worked example per indicator group of both profiles
+    for cell in checks:
         assert "# NBVAL_CHECK_OUTPUT" in cell.source, cell.source
-        plain = [o.get("text") or o.get("data", {}).get("text/plain") for o in cell.outputs]
-        assert plain and all(plain), f"golden output missing for: {cell.source[:80]}"
-        assert all("agrees ✓" in "".join(p) for p in plain)
+        text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+        assert text and text.count("agrees ✓") == cell.source.count("nb.check("), cell.source[:80]
+    # an answer's output is HTML (kept out of the committed file); answer() raises when the package and the
+    # hand calculation differ, so nbval still fails on a wrong answer
+    for cell in _answer_cells(book):
+        assert "NBVAL_CHECK_OUTPUT" not in cell.source and not cell.outputs
 
 
 def test_parameters_cell_keeps_its_parameters_and_the_seed_check(book):
