@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lab lint bench clean
+.PHONY: demo test lab lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 lab: $(STAMP)  ## open JupyterLab on notebooks/ with the project's environment as the kernel
 	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG)
+
+screenshots: $(STAMP)  ## first screens of the struggling demo shop's overview, 04 and training pages → docs/screenshots
+	SHOPSCORE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/test_browser.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check shopscore_nb tests notebooks

@@ -8,6 +8,7 @@ scorecard, the consequence lines, the forecast, the what-if, the per-agent view.
 """
 from __future__ import annotations
 
+import html
 from functools import cache
 from importlib import resources
 
@@ -23,7 +24,7 @@ from .charts import agent_bars, trend_figure
 from .charts import overview_trends as trend_grid
 from .display import md, show
 from .formatting import fmt_value, num
-from .tables import agent_table, consequences_table
+from .tables import ReaderTable, agent_table, consequences_table
 from .text import definition, direction, explain, ruleset_of, value_text
 
 
@@ -94,18 +95,22 @@ def show_scorecard(rep: ShopReport) -> None:
         + "- 维度 dimensions: " + ", ".join(f"{k} **{num(v)}**" for k, v in card.dimensions.items())
     ))
     show(plots.dimension_bars(card.dimensions, total=card.total, scale_max=top))
-    cols = [c for c in ("zh", "dimension", "direction", "value", "method", "score", "weight", "effective_weight", "contribution", "cutoffs", "cutoffs_from", "note") if c in card.indicators]
+    cols = [c for c in ("key", "zh", "dimension", "direction", "value", "method", "score", "weight", "effective_weight", "contribution", "cutoffs",
+                        "note") if c in card.indicators]
     show(md("**指标得分 indicator scores** (cut-offs from the lowest tier to the best):"))
-    show(card.indicators.set_index("key")[cols])
-    show(md("**计算步骤 every step** — indicator → score → dimension → total:"))
-    show(card.steps)
+    show(ReaderTable(card.indicators[cols]))
     for name, frame in (("扣分 deductions", getattr(card, "deductions", None)), ("加分 bonuses", getattr(card, "bonuses", None))):
         if frame is not None and len(frame):
             show(md(f"**{name}**"))
-            show(frame)
-    if card.assumptions:
-        show(md("**假设 assumptions** (documented defaults where the platform publishes no number):\n\n"
-                     + "\n".join(f"- {md_text(a)}" for a in card.assumptions)))
+            show(ReaderTable(frame))
+    collapsed("计算步骤 every step — indicator → score → dimension → total", ReaderTable(card.steps.dropna(axis=1, how="all")))
+
+
+def collapsed(summary: str, table) -> None:
+    """A table under a closed ``<details>`` (the reader opens it when needed)."""
+    from IPython.display import HTML
+
+    show(HTML(f'<details class="ss-more"><summary>{html.escape(summary)}</summary>{table._repr_html_()}</details>'))
 
 
 def _scale_max(rep: ShopReport) -> float | None:
@@ -142,13 +147,14 @@ def show_forecast(rep: ShopReport, days: int = 30) -> None:
     if len(fc.warnings):
         flips = fc.warnings[fc.warnings["changes_on"].notna()]
         show(md("**预警 early warnings**: " + ("无 — no line changes side within the horizon" if flips.empty else f"{len(flips)} line(s) change side")))
-        show(fc.warnings.set_index(["line", "scenario"]))
+        show(ReaderTable(fc.warnings))
     if len(fc.defects):
         horizon_end = rep.ctx.as_of + pd.Timedelta(days=days)
         leaving = fc.defects[pd.to_datetime(fc.defects["drops_out_as_of"]) <= horizon_end]
         show(md(f"**滑出窗口的缺陷 defects leaving the window** in the next {days} days: {len(leaving)} of {len(fc.defects)} "
                      "(per indicator; the date each one stops counting):"))
-        show(leaving.groupby("indicator").agg(defects=("id", "size"), first_drop=("drops_out_as_of", "min"), last_drop=("drops_out_as_of", "max")))
+        show(ReaderTable(leaving.groupby("indicator").agg(defects=("id", "size"), first_drop=("drops_out_as_of", "min"),
+                                                          last_drop=("drops_out_as_of", "max")).reset_index()))
 
 
 def show_others(rep: ShopReport, name: str) -> None:
@@ -191,19 +197,22 @@ def show_what_if(rep: ShopReport, name: str) -> None:
         table = table[keep & (table["delta"].fillna(0).abs() > 0) | table["metric"].eq("total")]
         title = "三项一起 all fixes together" if fix.name == "all" else f"{fix.name} ({fix.size:,} rows)"
         show(md(f"*{title}*: 总分 total {num(fix.total_before)} → {num(fix.total_after)}"))
-        show(table.set_index("metric"))
+        show(ReaderTable(table.rename(columns={"zh": "名称 name", "before": "之前 before", "after": "之后 after", "delta": "变化 change",
+                                                "score_before": "得分之前 score before", "score_after": "得分之后 score after"})))
     inverse = inverse_plan(rep.ctx, rep.results, rep.scorecard, [tuple(q) for q in spec.get("inverse", [])], lambda k: direction(rep, k))
     rows = []
     for q, inv in inverse:
         r = rep.results[q.key]
         label = f"下一档 next tier {num(q.tier_score)}" if q.label == "next" else q.label
-        rows.append({"指标": definition(q.key, ruleset_of(rep))["zh"], "target": f"{q.key} {q.target.op} {num(q.target.value)} ({label})",
-                     "now": fmt_value(r.value, r.unit), "least N": inv.n, "kind": q.kind, "value at N": fmt_value(inv.value_at_n, r.unit),
-                     "value at N−1": fmt_value(inv.value_at_n_minus_1, r.unit), "proven": inv.proven_minimal})
+        kind = {"good_orders": "全达标订单 faultless orders", "good_rounds": "3分钟内回复的会话 answered sessions"}.get(q.kind, q.kind)
+        rows.append({"指标 indicator": definition(q.key, ruleset_of(rep))["zh"], "要达到 line": f"{q.target.op} {fmt_value(q.target.value, r.unit)}（{label}）",
+                     "现在 now": fmt_value(r.value, r.unit), "至少再加 least N": "达不到 not reachable" if inv.n is None else f"{inv.n:,}",
+                     "加什么 of": kind, "加 N 后 value at N": fmt_value(inv.value_at_n, r.unit),
+                     "加 N−1 后 value at N−1": fmt_value(inv.value_at_n_minus_1, r.unit), "已验证最少 proven": "是 yes" if inv.proven_minimal else "否 no"})
     if rows:
         show(md("**反过来 the inverse** — 至少还要多少单好订单 / 好会话才能到下一档或门槛线 the least number of additional "
                 "faultless orders / answered sessions that reaches the next tier or line (N and N − 1 both evaluated):"))
-        show(pd.DataFrame(rows))
+        show(ReaderTable(pd.DataFrame(rows)))
 
 
 def overview_trends(rep: ShopReport, keys: list[str] | None = None):
