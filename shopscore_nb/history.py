@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS results (
     display     REAL,
     dimensions  TEXT NOT NULL,          -- JSON {name: score}
     indicators  TEXT NOT NULL,          -- JSON {key: {value, score}}
-    lines       TEXT NOT NULL,          -- JSON [{key, name, met, value, threshold, gap, window_days, op}]
+    lines       TEXT NOT NULL,          -- JSON [{key, name, group, met, value, threshold, gap, window_days, op, metric}]
     drag        TEXT NOT NULL,          -- JSON [{key, name, points_lost}]
     recorded_at TEXT NOT NULL,          -- UTC time of the run that wrote the row
     PRIMARY KEY (shop_id, as_of, profile)
@@ -44,7 +44,7 @@ CREATE INDEX IF NOT EXISTS results_as_of ON results (as_of, profile);
 """
 _COLUMNS = ("shop_id", "as_of", "profile", "name", "total", "stage", "display", "dimensions", "indicators", "lines", "drag", "recorded_at")
 _JSON = ("dimensions", "indicators", "lines", "drag")
-LINE_FIELDS = ("key", "name", "met", "value", "threshold", "gap", "window_days", "op")
+LINE_FIELDS = ("key", "name", "group", "met", "value", "threshold", "gap", "window_days", "op", "metric")
 
 
 def history_path(out) -> Path:

@@ -79,7 +79,7 @@ def test_summary_matches_metrics_cli(demo_batch, capsys):
             if ind["value"] is None:
                 assert pd.isna(row[key]), key
             else:
-                assert row[key] == pytest.approx(ind["value"], rel=1e-9), key
+                assert row[key] == pytest.approx(ind["value"], rel=1e-5), key  # summary.csv keeps 6 significant digits
         if j["total"] is not None:
             assert row["total"] == pytest.approx(j["total"])
     html = (out / "index.html").read_text(encoding="utf-8")
@@ -168,8 +168,8 @@ def test_dask_local_cluster_gives_same_outputs(tmp_path):
         remote = run_batch(root, tmp_path / "dask", scheduler=cluster.scheduler_address, as_of="2026-10-01",
                            notebooks_folder=nbs, progress=False)
     assert remote.failed == [] and local.failed == []
-    a = pd.read_csv(tmp_path / "local" / "summary.csv").drop(columns=["render_seconds"])
-    b = pd.read_csv(tmp_path / "dask" / "summary.csv").drop(columns=["render_seconds"])
+    a = pd.read_csv(tmp_path / "local" / "summary.csv").drop(columns=["render_seconds"], errors="ignore")
+    b = pd.read_csv(tmp_path / "dask" / "summary.csv").drop(columns=["render_seconds"], errors="ignore")
     pd.testing.assert_frame_equal(a, b)
     for shop in ("mini1", "mini2", "minidecoy"):
         text = (tmp_path / "dask" / shop / "00_overview.ipynb").read_text(encoding="utf-8")

@@ -81,9 +81,10 @@ def _below_profile_line(rep) -> tuple[bool, str | None]:
 
 
 def _missed(lines: list[dict]) -> list[dict]:
-    """Lines not met, the largest relative shortfall first (|gap| / |threshold|)."""
+    """Lines not met: the consequence lines (精选联盟, clearance, … on the score) before the 飞鸽 service thresholds,
+    each the largest relative shortfall (|gap| / |threshold|) first."""
     out = [dict(ln, shortfall=_shortfall(ln)) for ln in lines or [] if ln.get("met") is False]
-    return sorted(out, key=lambda ln: -ln["shortfall"])
+    return sorted(out, key=lambda ln: (ln.get("group") == "im_service_thresholds", -ln["shortfall"]))
 
 
 def _shortfall(line: dict) -> float:
@@ -132,10 +133,13 @@ def portfolio_rows(records: list[dict], metrics: dict[str, dict], history=None, 
 
 
 def risk_key(row: dict) -> tuple:
+    """Failed shops first; then shops missing a consequence line (largest relative shortfall first), then shops missing
+    only service thresholds (likewise); then the rest; ties by the total, lowest first."""
     failed = row["status"] != "ok"
-    worst = row["missed"][0]["shortfall"] if row["missed"] else 0.0
+    worst = row["missed"][0] if row["missed"] else None
+    service_only = worst is not None and worst.get("group") == "im_service_thresholds"
     total = row["total"] if row["total"] is not None else float("inf")
-    return (0 if failed else 1 if row["missed"] else 2, -worst, total, str(row["shop_id"]))
+    return (0 if failed else 1 if row["missed"] else 2, service_only, -(worst["shortfall"] if worst else 0.0), total, str(row["shop_id"]))
 
 
 def _sig(x, digits: int = 6):
