@@ -49,7 +49,7 @@ def test_first_screen_says_who_got_worse_and_which_lines_they_miss(mornings):
     row = page[page.index("鲜味坊零食铺</b><br>"):]
     row = row[: row.index("</tr>")]
     assert "struggling" in row and "↓ −0.04" in row and 'title="since 2026-10-21"' in row and "<svg" in row
-    assert "精选联盟准入" in row and "−0.33" in row and "90天" in row
+    assert "精选联盟准入" in row and "−0.33" in row and "近90天" in row
     assert 'href="struggling/00_overview.html"' in row
     # sorted by risk: struggling (misses 精选联盟 by 8 %) before flagship and growth
     order = [m for m in re.findall(r'<span class="id">(flagship|struggling|growth)</span>', page)]

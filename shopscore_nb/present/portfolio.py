@@ -60,7 +60,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:18px 0 6px}
 .digest{flex:1 1 520px;border:1px solid #ccc;border-radius:6px;padding:6px 10px;background:#fafafa}
 .digest p{margin:3px 0}.charts{display:flex;gap:12px}.charts figure{margin:0}.charts figcaption{font-size:12px;color:#444}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:4px 6px;vertical-align:top;text-align:left}
-th{background:#eee;position:sticky;top:0;white-space:nowrap}th[data-sort]{cursor:pointer}th.asc::after{content:" ▲"}th.desc::after{content:" ▼"}
+th{background:#eee;position:sticky;top:0}th[data-sort]{cursor:pointer}th.asc::after{content:" ▲"}th.desc::after{content:" ▼"}
 td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 tr.alert{background:#fff3f2}tr.failed{background:#fde2e1}
 .id{color:#666;font-size:12px}.down{color:#b00020}.up{color:#0a6b2d}.flat{color:#555}
@@ -146,7 +146,7 @@ def _chip(line: dict) -> str:
     title = f"{line.get('name')}: {line.get('metric', '')} {line.get('op', '')} {line.get('threshold')}; value {line.get('value')}; window {line.get('window_days')} days"
     return (f'<span class="chip{svc}" title="{_esc(title)}">{_esc(line.get("name"))} '
             f'<b>{_esc(_fmt_value(line.get("value"), line))}</b>/{_esc(_fmt_value(line.get("threshold"), line))} '
-            f'<b>{_esc(_fmt_gap(line.get("gap"), line))}</b> <small>{_esc(line.get("window_days"))}天</small></span>')
+            f'<b>{_esc(_fmt_gap(line.get("gap"), line))}</b> <small>近{_esc(line.get("window_days"))}天</small></span>')
 
 
 def _spark(points: list[tuple[str, float]], width: int = 96, height: int = 26) -> str:
@@ -316,7 +316,7 @@ def _meta(rows: list[dict]) -> str:
 
 
 COLUMNS = [("risk", "风险 risk"), ("shop", "店铺 shop"), ("total", "体验分 total"), ("prev", "较上期 vs previous"), ("week", "较7日前 vs 7 days"),
-           ("spark", "30日走势 30 days"), ("lines", "未达标线 lines missed (value/line gap window)"), ("drag", "最拖分指标 costs most"),
+           ("spark", "30日走势 30 days"), ("lines", "未达标线 lines missed: value/line, gap, window"), ("drag", "最拖分指标 costs most"),
            ("links", "报告 reports"), ("status", "状态 status")]
 
 
