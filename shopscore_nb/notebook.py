@@ -67,11 +67,11 @@ from .present.text import (
     value_text,
     window_text,
 )
-from .present.training import check, rows_of, tiny_explain
+from .present.training import answer, check, examples_profile, rows_of, shop_cases, tiny_explain
 from .tiny import tiny_result, tiny_shop
 
 __all__ = [
-    "HIDDEN_COLUMNS", "UNASSIGNED", "ParameterError", "Params", "agent_table", "cache_info", "check", "clear_cache",
+    "HIDDEN_COLUMNS", "UNASSIGNED", "ParameterError", "Params", "agent_table", "answer", "examples_profile", "shop_cases", "cache_info", "check", "clear_cache",
     "consequences_table", "counted_rounds", "daily_series", "data_quality", "definition", "drilldown", "drilldown_summary",
     "explain", "explain_text", "failing_sessions", "fmt_value", "header", "heatmaps", "hour_weekday", "indicator_table",
     "key_numbers", "load_report", "load_shop_cached", "overview_trends", "plots", "rows_of", "ruleset_of", "score_numbers",

@@ -211,11 +211,12 @@ def test_unknown_profile_fails_with_one_clear_message(name, tmp_path):
     assert "validate_parameters" in exc.source  # failed in the validation cell, not deep inside a later one
 
 
-def test_training_refuses_a_profile_of_another_rule_era(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError) as err:
-        pm.execute_notebook(str(NB_DIR / "10_training.ipynb"), str(tmp_path / "out.ipynb"), parameters={"profile": "douyin_2026"},
-                            kernel_name="python3", cwd=str(NB_DIR), progress_bar=False, execution_timeout=300)
-    assert err.value.ename == "ParameterError" and "'2026' rules" in err.value.evalue
+def test_training_renders_for_a_2026_batch_with_seed_examples(tmp_path):
+    """A batch scored with douyin_2026 renders the training too: parts 1–2 keep the seed definitions, the shop
+    section uses the batch's profile."""
+    pm.execute_notebook(str(NB_DIR / "10_training.ipynb"), str(tmp_path / "out.ipynb"), parameters={"profile": "douyin_2026"},
+                        kernel_name="python3", cwd=str(NB_DIR), progress_bar=False, execution_timeout=600)
+    assert nb.examples_profile("douyin_2026") == "douyin_2022" and nb.examples_profile("douyin_2022") == "douyin_2022"
 
 
 def test_validate_parameters_lists_every_problem_at_once(tmp_path):

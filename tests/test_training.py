@@ -86,14 +86,14 @@ def test_checks_are_golden_with_plain_text_output_and_answers_check_themselves(b
         assert "NBVAL_CHECK_OUTPUT" not in cell.source and not cell.outputs
 
 
-def test_parameters_cell_keeps_its_parameters_and_the_seed_check(book):
+def test_parameters_cell_keeps_its_parameters_and_seed_examples(book):
     params = [c for c in book.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1
     for name in ("data_dir", "shop_id", "as_of", "profile", "window_days"):
         assert re.search(rf"^{name}: ", params[0].source, re.M)
     assert "'" not in params[0].source  # papermill's parameter parser stops at a quote in a comment
     source = "\n".join(c.source for c in book.cells if c.cell_type == "code")
-    assert 'ruleset="seed"' in source and "need_data=False" in source
+    assert "nb.examples_profile(params.profile)" in source and "need_data=False" in source  # parts 1–2 stay seed-era
 
 
 # ---------------------------------------------------------------- the helpers

@@ -387,3 +387,14 @@ def shop_cases(params: Params, n: int = 3) -> None:
     body, meta = shop_cases_html(params, n)
     plain = f"你的店铺 Your shop's own cases: {meta.get('shop_id', 'no shop data')}"
     _show(_Html(body, plain), {"shopscore": meta} if meta else None)
+
+
+SEED_EXAMPLES_PROFILE = "douyin_2022"  # the seed-era examples follow the seed definitions whatever the shop is scored by
+
+
+def examples_profile(profile: str) -> str:
+    """The profile parts 1–2 of the training compute with: ``profile`` when it follows the seed rules (an edited
+    copy keeps its numbers), else :data:`SEED_EXAMPLES_PROFILE` — so a batch scored with douyin_2026 renders it too."""
+    from ..profile import load_profile
+
+    return profile if str(load_profile(profile).get("ruleset", "seed")) == "seed" else SEED_EXAMPLES_PROFILE
