@@ -52,6 +52,7 @@ class ShopJob:
             "as_of": self.as_of,
             "profile": self.profile or "douyin_2022",
             "window_days": int(self.window_days),
+            "export_dir": str(inside(Path(self.out), safe_name(self.shop_id))),  # drill-down downloads beside the HTML
         }
 
 
