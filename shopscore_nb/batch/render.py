@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import time
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -114,6 +115,14 @@ def _failure(err) -> dict:
     }
 
 
+@cache
+def declared_parameters(source: Path) -> frozenset[str]:
+    """The names in a notebook's ``parameters`` cell (papermill's own reading of it)."""
+    import papermill as pm
+
+    return frozenset(pm.inspect_notebook(str(source)))
+
+
 def render_notebook(
     source: Path, output: Path, parameters: dict, timeout: int = 600, buyer_ids=(), env: dict | None = None, km=None,
     pages: list[str] | None = None,
@@ -124,6 +133,9 @@ def render_notebook(
     gets a fresh kernel. ``pages``: the shop's pages for the nav bar (default: every notebook beside ``source``)."""
     import papermill as pm
 
+    declared = declared_parameters(source)
+    if declared:  # a page that does not take a parameter (export_dir) is not handed it: no "unknown parameter" noise
+        parameters = {k: v for k, v in parameters.items() if k in declared}
     output.parent.mkdir(parents=True, exist_ok=True)
     work = owned_temp_dir(RENDER_DIR_PREFIX, output.parent)
     tmp_nb = work / output.name
