@@ -31,6 +31,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -74,6 +75,8 @@ TRUE_WORDS = {"1", "true", "yes", "y", "是", "t", "预售", "虚拟", "赠品",
 FALSE_WORDS = {"0", "false", "no", "n", "否", "f", "现货", "非预售", "0.0"}
 _TZ_SUFFIX = r"(?:Z|[+-][0-9]{2}:?[0-9]{2})$"  # [0-9], not \d: keeps pandas on pyarrow's fast regex
 _ID_PREFIXES = "\t'\"= "
+_SENTINEL = "\x01"  # the cells of the row appended after a CSV body (see _arrow_body)
+_NOT_BLANK = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # a byte that bytes.strip() keeps
 _MAGIC = {
     b"PK\x03\x04": "an XLSX workbook (ZIP archive); rename it to .xlsx",
     b"PAR1": "a Parquet file; rename it to .parquet",
@@ -196,7 +199,7 @@ def _unrecognised_message(path: Path, header: list[str]) -> str:
 def _csv_bytes(path: Path) -> tuple[bytes, str]:
     """The bytes of a CSV file and their encoding: UTF-8 (with or without BOM), else GB18030."""
     data = path.read_bytes()
-    if not data.removeprefix(codecs.BOM_UTF8).strip():
+    if _NOT_BLANK.search(data, len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0) is None:
         raise SkippedFile(f"{path.name}: the file is empty.")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise LoadError(f"{path.name}: the file is UTF-16 text; save it again as CSV UTF-8 (or GB18030), or as XLSX.")
@@ -334,6 +337,48 @@ def _short_rows(path: Path, data: bytes, start: int, encoding: str, sep: str, wi
     return out & candidates
 
 
+def _arrow_body(data: bytes, start: int, encoding: str, sep: str, width: int, positions: dict[int, str]) -> pd.DataFrame | None:
+    """The cells of ``positions`` in the rows of ``data[start:]`` (the bytes after the header line),
+    parsed by pyarrow's CSV reader (C++, multi-threaded, only the wanted columns materialised), when
+    every row has exactly ``width`` cells; None otherwise (a short or overflowing row, an unclosed
+    quote, no rows, a GB18030 file): :func:`_read_csv` then takes the pandas path, which pads,
+    flags and reports each such row."""
+    if encoding != "utf-8-sig" or start >= len(data):
+        return None
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    invalid = []
+
+    def on_invalid(_row) -> str:
+        invalid.append(1)
+        return "skip"
+
+    names = [str(i) for i in range(width)]
+    wanted = [names[p] for p in sorted(positions)]
+    # pyarrow ends a quoted cell left open at the end of the file silently (pandas: "EOF inside
+    # string"): a sentinel row after the data is read back as its own row only when no quote is open
+    sentinel = sep.join([_SENTINEL] * width).encode()
+    body = data[start:] + (b"" if data.endswith((b"\n", b"\r")) else b"\n") + sentinel
+    try:
+        parsed = pacsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(include_columns=wanted, column_types=dict.fromkeys(wanted, pa.string()),
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowException, OSError):
+        return None
+    del body
+    if invalid or parsed.num_rows < 2 or parsed.column(wanted[0])[-1].as_py() != _SENTINEL:
+        return None
+    parsed = parsed.slice(0, parsed.num_rows - 1)
+    body = pd.DataFrame({p: parsed.column(names[p]).to_pandas() for p in sorted(positions)})
+    body.index = pd.RangeIndex(1, len(body) + 1)  # as the pandas path: the header line was row 0
+    return body
+
+
 def _read_csv(path: Path, table: str | None) -> _FileRead:
     data, encoding = _csv_bytes(path)
     sep = _separator(path, data[:65536].decode(encoding, errors="ignore"))
@@ -342,6 +387,10 @@ def _read_csv(path: Path, table: str | None) -> _FileRead:
     header = rows[at]
     positions = _positions(path, table, header)
     width = len(header)  # a cell past the header's last column means a malformed (shifted) row
+    body = _arrow_body(data, _line_end(data, ends[at]) + 1, encoding, sep, width, positions)
+    if body is not None:
+        body.columns = [positions[p] for p in sorted(positions)]
+        return _FileRead(table, body, at + 2, header, positions)
     # the header line gets one more empty cell so that the parser always has a column ``width``
     widened = _widen_line(data, ends[at], sep.encode())
     wanted = {*positions, width - 1, width}

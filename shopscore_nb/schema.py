@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import yaml
@@ -79,7 +79,12 @@ class Table:
 
 def normalise_header(text: object) -> str:
     """Header text as compared: no BOM, no surrounding blanks or quotes, ASCII parentheses, lower case."""
-    s = str(text).replace("\ufeff", "").strip().strip("\t'\"").strip()
+    return _normalise_text(text) if type(text) is str else _normalise_text(str(text))
+
+
+@lru_cache(maxsize=1 << 14)  # the header scan compares every cell of the first rows with every table
+def _normalise_text(text: str) -> str:
+    s = text.replace("\ufeff", "").strip().strip("\t'\"").strip()
     return s.replace("（", "(").replace("）", ")").lower()
 
 
