@@ -69,3 +69,61 @@ def join_index(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
     for col in right.columns:
         out[col] = pd.Series(right[col].array.take(pos, allow_fill=True), index=left.index)
     return out
+
+
+class _CodedGroupBy:
+    """A groupby on the integer codes of a categorical key, whose results are indexed by the key again.
+
+    pandas re-encodes a categorical's categories on every ``groupby(observed=True)`` (hashing every
+    distinct order ID); grouping on the codes skips that. Results keyed by group come back with a
+    categorical index of the key's own dtype; row-aligned results (``transform``, ``cumcount``) as is.
+    """
+
+    def __init__(self, groupby, dtype: pd.CategoricalDtype, name):
+        self._gb, self._dtype, self._name = groupby, dtype, name
+
+    def __getitem__(self, columns):
+        return _CodedGroupBy(self._gb[columns], self._dtype, self._name)
+
+    def __iter__(self):
+        for code, part in self._gb:
+            yield self._dtype.categories[code], part
+
+    def __getattr__(self, attr):
+        value = getattr(self._gb, attr)
+        if not callable(value):
+            return value
+
+        def call(*args, **kwargs):
+            return self._keyed(value(*args, **kwargs))
+
+        return call
+
+    def _keyed(self, out):
+        if isinstance(out, (pd.Series, pd.DataFrame)) and out.index.name == _CODES:
+            codes = out.index.to_numpy()
+            out.index = pd.CategoricalIndex(pd.Categorical.from_codes(codes, dtype=self._dtype, validate=False), name=self._name)
+        return out
+
+
+_CODES = "__key_codes__"
+
+
+def group_by(obj: pd.DataFrame | pd.Series, key: str | pd.Series, sort: bool = False):
+    """``obj.groupby(key, sort=sort)`` (rows with a missing key dropped), on integer codes when the
+    key is categorical (see :mod:`shopscore_nb.compact`). With ``sort=True`` groups come in the order
+    of the key's categories, which for encoded keys is first appearance, not alphabetical.
+
+    >>> f = pd.DataFrame({"k": pd.Categorical(["b", "a", "b", None]), "x": [1, 2, 3, 4]})
+    >>> group_by(f, "k")["x"].sum().to_dict()
+    {'b': 4, 'a': 2}
+    """
+    keys = obj[key] if isinstance(key, str) else key
+    name = key if isinstance(key, str) else keys.name
+    if not isinstance(keys.dtype, pd.CategoricalDtype):
+        return obj.groupby(keys, sort=sort)
+    codes = np.asarray(keys.cat.codes)
+    valid = codes >= 0
+    if not valid.all():
+        obj, codes = obj[valid], codes[valid]
+    return _CodedGroupBy(obj.groupby(pd.Series(codes, index=obj.index, name=_CODES), sort=sort), keys.dtype, name)

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from .compact import decode, encode
 from .paths import safe_name
 from .shop import ShopData, load_folder, shop_folder
 
@@ -60,7 +61,7 @@ def _write(shop: ShopData, target: Path) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{os.getpid()}-", dir=target.parent))
     try:
         for name, frame in shop.tables.items():
-            frame.to_parquet(tmp / f"{name}.parquet")
+            decode(frame, name).to_parquet(tmp / f"{name}.parquet")  # codes are per process: text on disk
         shop.quarantine.astype(str).to_parquet(tmp / "_quarantine.parquet")
         shop.warnings.astype(str).to_parquet(tmp / "_warnings.parquet")
         for name, frame in shop.rejected.items():
@@ -81,7 +82,7 @@ def _write(shop: ShopData, target: Path) -> None:
 
 def _read(target: Path) -> ShopData:
     meta = json.loads((target / "_meta.json").read_text(encoding="utf-8"))
-    tables = {p.stem: pd.read_parquet(p) for p in target.glob("*.parquet") if not p.stem.startswith("_")}
+    tables = encode({p.stem: pd.read_parquet(p) for p in target.glob("*.parquet") if not p.stem.startswith("_")})
     quarantine = pd.read_parquet(target / "_quarantine.parquet")
     warnings = pd.read_parquet(target / "_warnings.parquet")
     rejected = {p.stem.split(".", 1)[1]: pd.read_parquet(p) for p in target.glob("_rejected.*.parquet")}

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from .fastops import isin
+from .compact import encode
+from .fastops import group_by, isin
 from .loading import ROW_PROBLEM, SHORT_PROBLEM, LoadError
 from .schema import EARLIEST_TIMESTAMP, EVENT_TIME_EXCLUDED, TABLES
 
@@ -165,7 +166,7 @@ def order_paid_at(orders: pd.DataFrame | None) -> pd.Series:
     """Payment time per order (earliest over its sub-order rows)."""
     if orders is None or orders.empty:
         return pd.Series(dtype="datetime64[ns]")
-    return orders.groupby("order_id", sort=False)["paid_at"].min()
+    return group_by(orders, "order_id")["paid_at"].min()
 
 
 def _before(later: pd.Series, earlier: pd.Series) -> pd.Series:
@@ -389,6 +390,7 @@ def validate(raw_tables: dict[str, pd.DataFrame], problems: pd.DataFrame | None 
     raw_tables = dict(raw_tables)
     for table, frame in raw_tables.items():
         raw_tables[table], emptied[table] = emptied_values(table, frame)
+    encode(raw_tables)  # shared key codes first: every check and filter below runs on integers
     verdicts = _contract_verdicts(raw_tables, problems)
     orders = raw_tables.get("orders")
     paid = order_paid_at(orders[verdicts["orders"].kept] if orders is not None and "shipments" in raw_tables else None)

@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..fastops import lookup  # noqa: F401  (re-exported for the indicator modules)
@@ -136,6 +137,24 @@ class Context:
         if name not in self.cache:
             self.cache[name] = build()
         return self.cache[name]
+
+
+def _mask(condition) -> np.ndarray:
+    if isinstance(condition, (pd.Series, pd.Index)):
+        return condition.to_numpy(dtype=bool, na_value=False)
+    return np.asarray(condition, dtype=bool)
+
+
+def labels(conditions, choices, default: str) -> pd.Categorical:
+    """``np.select(conditions, choices, default)`` for reason codes, as a categorical: each label's
+    text is kept once, not rebuilt as a million strings per indicator.
+
+    >>> labels([np.array([True, False, False]), np.array([False, True, False])], ["a", "b"], "c").tolist()
+    ['a', 'b', 'c']
+    """
+    names = list(dict.fromkeys([*choices, default]))
+    codes = np.select([_mask(c) for c in conditions], [names.index(c) for c in choices], names.index(default))
+    return pd.Categorical.from_codes(codes.astype(np.int16), categories=names)
 
 
 def ratio(key: str, unit: str, passed: pd.Series, detail: pd.DataFrame, **extra) -> IndicatorResult:

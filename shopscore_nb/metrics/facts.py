@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..fastops import isin, join_index
+from ..fastops import group_by, isin, join_index
 from ..schema import reason_categories
 from .base import Context, lookup
 
@@ -30,7 +30,7 @@ def orders(ctx: Context) -> pd.DataFrame:
             agg["amount"] = ("amount", "sum")
         if "buyer_id" in o:
             agg["buyer_id"] = ("buyer_id", "first")
-        out = o.groupby("order_id", sort=False).agg(**agg)
+        out = group_by(o, "order_id").agg(**agg)
         for flag in ("is_presale", "is_virtual"):
             out[flag] = out[flag].fillna(False).astype(bool) if flag in out else False
         return out
@@ -46,7 +46,7 @@ def deliveries(ctx: Context) -> pd.DataFrame:
         s = ctx.table("shipments")
         signed = s["signed_at"] if "signed_at" in s else pd.Series(pd.NaT, index=s.index)
         g = pd.DataFrame({"order_id": s["order_id"], "picked_up_at": s["picked_up_at"], "signed_at": signed, "unsigned": signed.isna()})
-        out = g.groupby("order_id", sort=False).agg(
+        out = group_by(g, "order_id").agg(
             picked_up_at=("picked_up_at", "min"),
             signed_at=("signed_at", "max"),
             waybills=("picked_up_at", "size"),
@@ -92,11 +92,11 @@ def _shipped_before_apply(ctx: Context, t: pd.DataFrame) -> pd.Series:
     if ctx.shop.has("orders") and "shipped_at" in ctx.table("orders"):
         o = ctx.table("orders")
         o = o[isin(o["order_id"], wanted)]
-        shipped_at = lookup(t["order_id"], o.groupby("order_id")["shipped_at"].min())
+        shipped_at = lookup(t["order_id"], group_by(o, "order_id")["shipped_at"].min())
     if ctx.shop.has("shipments"):
         w = ctx.table("shipments")
         w = w[isin(w["order_id"], wanted)]
-        shipped_at = shipped_at.fillna(lookup(t["order_id"], w.groupby("order_id")["picked_up_at"].min()))
+        shipped_at = shipped_at.fillna(lookup(t["order_id"], group_by(w, "order_id")["picked_up_at"].min()))
     derived = (shipped_at < t["applied_at"]).astype("boolean")
     return given.fillna(derived).fillna(False).astype(bool)
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import Context, IndicatorResult, count, indicator, lookup, mean, ratio
+from ..fastops import group_by
+from .base import Context, IndicatorResult, count, indicator, labels, lookup, mean, ratio
 from .im_model import VALID_REPLY, BusinessHours, human_sessions, im_frames, timed_rounds
 
 MSG = ("im_messages",)
@@ -22,11 +23,14 @@ def _counted_rounds(ctx: Context) -> pd.DataFrame:
 def im_3min_reply_rate(ctx: Context) -> IndicatorResult:
     """Human sessions with a round starting in the business window whose every such round was answered within 180 s ÷ those sessions."""
     r = _counted_rounds(ctx)
-    g = r.groupby("session_id", sort=False)
+    g = group_by(r, "session_id")
     sessions = pd.DataFrame({"rounds": g.size(), "rounds_passed": g["passed"].sum(), "agent_id": g["agent_id"].first()})
     sessions["passed"] = sessions["rounds"] == sessions["rounds_passed"]
-    first_fail = r[~r["passed"]].groupby("session_id", sort=False)["reason"].first()
-    sessions["reason"] = first_fail.reindex(sessions.index).fillna("all_rounds_within_threshold")
+    first_fail = group_by(r[~r["passed"]], "session_id")["reason"].first()
+    first_fail = first_fail.reindex(sessions.index)
+    if isinstance(first_fail.dtype, pd.CategoricalDtype):  # the labels are categorical: the new one joins them
+        first_fail = first_fail.cat.add_categories(["all_rounds_within_threshold"])
+    sessions["reason"] = first_fail.fillna("all_rounds_within_threshold")
     return ratio("service.im_3min_reply_rate", "ratio", sessions["passed"], sessions.reset_index())
 
 
@@ -50,7 +54,7 @@ def im_3min_reply_rate_msg(ctx: Context) -> IndicatorResult:
         b = b[hours.contains(b["sent_at"])]
         b["wait_s"] = (b["next_reply_at"] - b["sent_at"]).dt.total_seconds()
     passed = (b["wait_s"] <= threshold).fillna(False).astype(bool)
-    b["reason"] = np.select([b["next_reply_at"].isna(), passed], ["unanswered", f"replied_within_{threshold}s"], f"replied_after_{threshold}s")
+    b["reason"] = labels([b["next_reply_at"].isna(), passed], ["unanswered", f"replied_within_{threshold}s"], f"replied_after_{threshold}s")
     b["passed"] = passed
     cols = [c for c in ("session_id", "message_id", "sent_at", "next_reply_at", "wait_s", "passed", "reason") if c in b]
     return ratio("cs.im_3min_reply_rate_msg", "ratio", passed, b[cols])
@@ -76,7 +80,7 @@ def avg_response_seconds(ctx: Context) -> IndicatorResult:
 def acceptance_rate(ctx: Context) -> IndicatorResult:
     """Sessions transferred to human that an agent accepted ÷ sessions transferred to human."""
     s = human_sessions(ctx)
-    s = s.assign(passed=s["accepted"], reason=np.where(s["accepted"], "accepted", "not_accepted"))
+    s = s.assign(passed=s["accepted"], reason=labels([s["accepted"]], ["accepted"], "not_accepted"))
     return ratio("cs.acceptance_rate", "ratio", s["accepted"], s.reset_index())
 
 
@@ -96,7 +100,7 @@ def satisfaction_rate(ctx: Context) -> IndicatorResult:
     s = im_frames(ctx).sessions
     s = s[ctx.in_window(s["started_at"]) & BusinessHours(ctx).contains(s["started_at"]) & s["rating"].notna()]
     good = (s["rating"] >= 4).astype(bool)
-    detail = s.assign(passed=good, reason=np.where(good, "satisfied", "not_satisfied")).reset_index()
+    detail = s.assign(passed=good, reason=labels([good], ["satisfied"], "not_satisfied")).reset_index()
     return ratio("cs.satisfaction_rate", "ratio", good, detail)
 
 
@@ -106,7 +110,7 @@ def first_reply_2min_rate(ctx: Context) -> IndicatorResult:
     s = human_sessions(ctx)
     limit = ctx.param("im.first_reply_within_seconds")
     ok = (s["first_response_s"] <= limit).fillna(False).astype(bool)
-    reason = np.select([s["first_reply_at"].isna(), ok], ["unanswered", f"first_reply_within_{limit}s"], f"first_reply_after_{limit}s")
+    reason = labels([s["first_reply_at"].isna(), ok], ["unanswered", f"first_reply_within_{limit}s"], f"first_reply_after_{limit}s")
     return ratio("cs.first_reply_2min_rate", "ratio", ok, s.assign(passed=ok, reason=reason).reset_index())
 
 
@@ -140,13 +144,13 @@ def assisted_sales(ctx: Context) -> IndicatorResult:
     s = im_frames(ctx).sessions
     if "buyer_id" not in o or "amount" not in o or s["buyer_id"].isna().all():
         return IndicatorResult("cs.assisted_sales", None, None, None, "yuan", pd.DataFrame(), "no buyer_id on orders and sessions")
-    orders = o.groupby("order_id", sort=False).agg(buyer_id=("buyer_id", "first"), paid_at=("paid_at", "min"), amount=("amount", "sum"))
+    orders = group_by(o, "order_id").agg(buyer_id=("buyer_id", "first"), paid_at=("paid_at", "min"), amount=("amount", "sum"))
     orders = orders[orders["buyer_id"].notna() & ctx.in_window(orders["paid_at"])].reset_index().sort_values("paid_at")
     starts = s[s["buyer_id"].notna()][["buyer_id", "started_at"]].reset_index().dropna(subset=["started_at"]).sort_values("started_at")
-    orders["buyer_id"] = orders["buyer_id"].astype(str)
-    starts["buyer_id"] = starts["buyer_id"].astype(str)
+    orders["_buyer"], starts["_buyer"] = _shared_codes(orders["buyer_id"], starts["buyer_id"])
     # each order once, credited to the buyer's latest session that started at or before the payment
-    hit = pd.merge_asof(orders, starts, left_on="paid_at", right_on="started_at", by="buyer_id", direction="backward")
+    hit = pd.merge_asof(orders, starts.drop(columns="buyer_id"), left_on="paid_at", right_on="started_at", by="_buyer", direction="backward")
+    hit = hit.drop(columns="_buyer")
     limit = pd.Timedelta(hours=ctx.param("im.assisted_sales_hours"))
     hit = hit[(hit["paid_at"] - hit["started_at"] <= limit).fillna(False)]
     total = float(hit["amount"].sum())
@@ -162,12 +166,45 @@ def taobao_reply_rate(ctx: Context) -> IndicatorResult:
     account = m["agent_id"] if "agent_id" in m else pd.Series(pd.NA, index=m.index)
     account = account.fillna(lookup(m["session_id"], f.sessions["agent_id"]))
     buyer = m["buyer_id"] if "buyer_id" in m else pd.Series(pd.NA, index=m.index)
-    buyer = buyer.fillna(lookup(m["session_id"], f.sessions["buyer_id"])).fillna(m["session_id"])
-    frame = pd.DataFrame({"day": m["sent_at"].dt.normalize(), "buyer": buyer.astype(str), "account": account, "at": m["sent_at"], "role": m["sender_role"]})
+    buyer = buyer.fillna(lookup(m["session_id"], f.sessions["buyer_id"]))
+    buyer_key, buyer_text = _buyer_or_session(buyer, m["session_id"])
+    frame = pd.DataFrame({"day": m["sent_at"].dt.normalize(), "buyer": buyer_key, "account": account, "at": m["sent_at"], "role": m["sender_role"]})
     frame = frame[frame["account"].notna()]
     asks = frame[frame["role"] == "buyer"].groupby(["day", "buyer", "account"])["at"].min().rename("first_ask_at")
     replies = frame[frame["role"].isin(VALID_REPLY)].groupby(["day", "buyer", "account"])["at"].max().rename("last_reply_at")
     rec = asks.to_frame().join(replies)
     ok = (rec["last_reply_at"] >= rec["first_ask_at"]).fillna(False).astype(bool)
-    rec = rec.assign(passed=ok, reason=np.where(ok, "valid_reply_same_day", "no_valid_reply_same_day")).reset_index()
+    rec = rec.assign(passed=ok, reason=labels([ok], ["valid_reply_same_day"], "no_valid_reply_same_day")).reset_index()
+    rec["buyer"] = buyer_text(rec["buyer"].to_numpy())
     return ratio("cs.taobao_reply_rate", "ratio", ok.reset_index(drop=True), rec)
+
+
+def _shared_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer keys equal exactly where the values are: the shared codes of one key family, else text factorised together."""
+    if isinstance(a.dtype, pd.CategoricalDtype) and a.dtype == b.dtype:
+        return a.cat.codes.to_numpy(), b.cat.codes.to_numpy()
+    codes, _ = pd.factorize(pd.concat([a.astype("string"), b.astype("string")], ignore_index=True))
+    return codes[: len(a)], codes[len(a):]
+
+
+def _buyer_or_session(buyer: pd.Series, session: pd.Series):
+    """An integer key per message (its buyer, else its session, never equal to a buyer), and the
+    function that turns keys back into text (buyer ID, else session ID) for the detail rows."""
+    text = buyer.astype("string").fillna(session.astype("string")) if not isinstance(buyer.dtype, pd.CategoricalDtype) \
+        or not isinstance(session.dtype, pd.CategoricalDtype) else None
+    if text is not None:
+        codes, uniques = pd.factorize(text)
+        return codes, lambda keys: pd.array(uniques.take(keys), dtype="string")
+    b, s = buyer.cat.codes.to_numpy().astype(np.int64), session.cat.codes.to_numpy().astype(np.int64)
+    nb = len(buyer.cat.categories)
+    key = np.where(b >= 0, b, nb + s)
+
+    def back(keys: np.ndarray):
+        keys = np.asarray(keys, dtype=np.int64)
+        from_session = keys >= nb
+        out = np.empty(len(keys), dtype=object)
+        out[~from_session] = buyer.cat.categories.take(keys[~from_session]).to_numpy(dtype=object)
+        out[from_session] = session.cat.categories.take(keys[from_session] - nb).to_numpy(dtype=object)
+        return pd.array(out, dtype="string")
+
+    return key, back

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .base import Context
+from .base import Context, labels
 
 VALID_REPLY = ("agent", "robot_assist")
 
@@ -104,9 +104,9 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """Sessions (index ``session_id``) from im_sessions where given, completed or derived from the
     message log; plus, for every message, the row position of its session."""
     n = int(m["sid"].max()) + 1 if len(m) else 0
-    sid_session = pd.Series(pd.NA, index=range(n), dtype=m["session_id"].dtype)
-    first_rows = m.drop_duplicates("sid")
-    sid_session[first_rows["sid"].to_numpy()] = first_rows["session_id"].to_numpy()
+    # m is sorted by sid, so the first row of each session comes in sid order 0 … n−1
+    first_of_session = np.flatnonzero(np.r_[True, m["sid"].to_numpy()[1:] != m["sid"].to_numpy()[:-1]]) if n else np.zeros(0, dtype=int)
+    sid_session = m["session_id"].array.take(first_of_session)
     everything = np.ones(len(m), dtype=bool)
     is_reply = m["sender_role"].isin(VALID_REPLY).to_numpy(dtype=bool)
     derived = pd.DataFrame({"first_message_at": _per_session(m, everything, "sent_at", "min")}).reindex(range(n))
@@ -137,7 +137,7 @@ def _sessions(ctx: Context, m: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     derived["has_robot_phase"] = has_robot
     derived["human_start_row"] = start_row
     derived["derived_start_at"] = _time_at(sent, start_row)
-    derived.index = pd.Index(sid_session.to_numpy(), name="session_id")
+    derived.index = pd.Index(sid_session, name="session_id")
 
     if ctx.shop.has("im_sessions"):
         s = ctx.table("im_sessions").drop_duplicates("session_id").set_index("session_id")
@@ -189,7 +189,7 @@ def _rounds(pm: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
     rounds = pd.DataFrame(
         {
             "round_id": starts["round_id"].to_numpy(),
-            "session_id": starts["session_id"].to_numpy(),
+            "session_id": starts["session_id"].array,
             "start_at": starts["sent_at"].to_numpy(),
         }
     ).set_index("round_id")
@@ -198,7 +198,7 @@ def _rounds(pm: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
     closing = pm[pm["closes_round"]].set_index("round_id")
     rounds["reply_at"] = closing["sent_at"]
     rounds["reply_role"] = closing["sender_role"]
-    session_agent = pd.Series(s["agent_id"].to_numpy()[starts["session_pos"].to_numpy()], index=rounds.index, dtype=s["agent_id"].dtype)
+    session_agent = pd.Series(s["agent_id"].array.take(starts["session_pos"].to_numpy()), index=rounds.index)
     rounds["agent_id"] = closing["agent_id"].reindex(rounds.index).fillna(session_agent) if "agent_id" in closing else session_agent
     rounds["answered"] = rounds["reply_at"].notna()
     return rounds.reset_index()
@@ -236,12 +236,11 @@ def timed_rounds(ctx: Context) -> pd.DataFrame:
         else:
             raise ValueError(f"im.clock must be 'platform' or 'business', not {clock!r}")
         r["passed"] = (r["answered"] & (r["wait_s"] <= threshold)).astype(bool)
-        r["reason"] = np.select(
+        r["reason"] = labels(
             [~r["counted"], ~r["answered"], r["passed"]],
-            ["outside_business_hours", "unanswered", f"replied_within_{threshold}s"],
-            f"replied_after_{threshold}s",
+            [f"{clock}:outside_business_hours", f"{clock}:unanswered", f"{clock}:replied_within_{threshold}s"],
+            f"{clock}:replied_after_{threshold}s",
         )
-        r["reason"] = clock + ":" + r["reason"]
         cap = ctx.param("im.wait_cap_seconds")
         r["charged_s"] = r["wait_s"].clip(upper=cap).fillna(ctx.param("im.unanswered_seconds"))
         r["hour"] = r["start_at"].dt.hour

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..fastops import isin, lookup
+from ..fastops import group_by, isin, lookup
 from .base import Context, IndicatorResult, indicator
 from .facts import deliveries, hours, orders, tickets
 from .im_model import BusinessHours, _clock_seconds, im_frames, timed_rounds
@@ -331,7 +331,7 @@ def _escalations(ctx: Context, seeks: pd.DataFrame, first: pd.Series) -> pd.Seri
     out = pd.Series(pd.NA, index=first.index, dtype="object")
     if ctx.shop.has("complaints"):
         im = seeks[seeks["via"].eq("im")]
-        consulted = im.groupby("order_id", sort=False)["sought_at"].min().astype("datetime64[ns]")
+        consulted = group_by(im, "order_id")["sought_at"].min().astype("datetime64[ns]")
         c = ctx.table("complaints")
         kinds = ctx.param("official.help.escalation_kinds") or []
         if kinds and "kind" in c:
@@ -357,7 +357,7 @@ def platform_help_rate(ctx: Context) -> IndicatorResult:
     if not ctx.shop.has("complaints"):  # escalations cannot be seen: a missing export must not read as 0 %
         return IndicatorResult("service.platform_help_rate", None, None, None, "ratio", pd.DataFrame(), "no complaints data")
     seeks = _seeks(ctx)
-    flags = seeks.assign(a=seeks["via"].eq("after_sales"), i=seeks["via"].eq("im")).groupby("order_id", sort=False)
+    flags = seeks.assign(a=seeks["via"].eq("after_sales"), i=seeks["via"].eq("im")).pipe(group_by, "order_id")
     first = flags["sought_at"].min()
     a, i = flags["a"].any().to_numpy(dtype=bool), flags["i"].any().to_numpy(dtype=bool)
     via = pd.Series(np.select([a & i, a], ["after_sales+im", "after_sales"], "im"), index=first.index)

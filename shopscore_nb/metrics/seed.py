@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..fastops import isin
-from .base import Context, IndicatorResult, count, indicator, lookup, mean, ratio
+from ..fastops import group_by, isin
+from .base import Context, IndicatorResult, count, indicator, labels, lookup, mean, ratio
 from .facts import deliveries, hours, orders, tickets
 
 REFUND_TYPES = ("refund_only", "return_refund")
@@ -18,7 +18,7 @@ REFUND_TYPES = ("refund_only", "return_refund")
 def _detail(frame: pd.DataFrame, passed: pd.Series, reason: pd.Series | str) -> pd.DataFrame:
     out = frame.copy()
     out["passed"] = passed.to_numpy()
-    out["reason"] = reason if isinstance(reason, str) else reason.to_numpy()
+    out["reason"] = reason if isinstance(reason, str) else getattr(reason, "array", reason)  # positional
     return out
 
 
@@ -30,11 +30,11 @@ def negative_review_rate(ctx: Context) -> IndicatorResult:
     signed = d[ctx.in_window(d["signed_at"])][["signed_at"]]
     r = ctx.table("reviews")
     r = r[r["created_at"] < ctx.end]
-    worst = r.groupby("order_id")["product_score"].min()
+    worst = group_by(r, "order_id")["product_score"].min()
     score = lookup(signed.index.to_series(), worst)
     bad = (score <= ctx.param("reviews.bad_max_score")).fillna(False)
     detail = signed.assign(product_score=score.to_numpy())
-    reason = pd.Series(np.where(bad, "bad_review", np.where(score.isna(), "no_review", "not_bad")), index=signed.index)
+    reason = pd.Series(labels([bad, score.isna()], ["bad_review", "no_review"], "not_bad"), index=signed.index)
     return bad_rate("product.negative_review_rate", bad, detail, reason)
 
 
@@ -62,7 +62,7 @@ def quality_return_rate(ctx: Context) -> IndicatorResult:
     first = hit_tickets.sort_values("applied_at").drop_duplicates("order_id").set_index("order_id")
     hit = pd.Series(isin(paid.index, first.index), index=paid.index)
     detail = paid.assign(reason_text=lookup(paid.index.to_series(), first["reason"]).to_numpy() if "reason" in first else pd.NA)
-    reason = pd.Series(np.where(hit, "quality_return", "no_quality_return"), index=paid.index)
+    reason = pd.Series(labels([hit], ["quality_return"], "no_quality_return"), index=paid.index)
     return bad_rate("product.quality_return_rate", hit, detail, reason)
 
 
@@ -78,15 +78,15 @@ def pickup_on_time_rate(ctx: Context) -> IndicatorResult:
     presale = d["is_presale"] & promised.notna()
     on_time = np.where(presale, d["picked_up_at"] <= promised, d["pickup_hours"] <= sla)
     on_time = pd.Series(on_time, index=d.index).astype(bool)
-    reason = np.select(
+    reason = labels(
         [presale & on_time, presale & ~on_time, on_time],
         ["presale_before_promise", "presale_after_promise", f"within_{sla}h"],
         f"over_{sla}h",
     )
     edges = [0, *ctx.param("logistics.pickup_bands_hours"), np.inf]
-    labels = [f"{a}-{b}h" if np.isfinite(b) else f">{a}h" for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    d["band"] = pd.cut(d["pickup_hours"], edges, labels=labels, right=True, include_lowest=True)
-    bands = d["band"].value_counts().reindex(labels).fillna(0).astype(int).to_dict()
+    names = [f"{a}-{b}h" if np.isfinite(b) else f">{a}h" for a, b in zip(edges[:-1], edges[1:], strict=True)]
+    d["band"] = pd.cut(d["pickup_hours"], edges, labels=names, right=True, include_lowest=True)
+    bands = d["band"].value_counts().reindex(names).fillna(0).astype(int).to_dict()
     return ratio("logistics.pickup_on_time_rate", "ratio", on_time, _detail(d, on_time, pd.Series(reason)), bands=bands)
 
 
@@ -110,7 +110,7 @@ def complaint_rate(ctx: Context) -> IndicatorResult:
     first = first_within(cohort["paid_at"], ctx.table("complaints"), lag)
     hit = first.notna()
     detail = cohort.assign(complaint_at=first.to_numpy())
-    reason = pd.Series(np.where(hit, f"complaint_within_{lag}d", "no_complaint"), index=cohort.index)
+    reason = pd.Series(labels([hit], [f"complaint_within_{lag}d"], "no_complaint"), index=cohort.index)
     return bad_rate("service.complaint_rate", hit, detail, reason)
 
 
@@ -120,7 +120,7 @@ def first_within(start: pd.Series, events: pd.DataFrame, days: int) -> pd.Series
     e = events[isin(events["order_id"], start.index)]
     delay = e["created_at"] - lookup(e["order_id"], start)
     e = e[(delay >= pd.Timedelta(0)) & (delay <= pd.Timedelta(days=days))]
-    return lookup(start.index.to_series(), e.groupby("order_id")["created_at"].min())
+    return lookup(start.index.to_series(), group_by(e, "order_id")["created_at"].min())
 
 
 def _completed(ctx: Context) -> pd.DataFrame:
@@ -141,7 +141,7 @@ def dispute_merchant_rate(ctx: Context) -> IndicatorResult:
     else:  # no 仲裁状态 column: a named liable party implies an arbitration verdict
         arb = liable.notna()
     hit = (arb & merchant).astype(bool)
-    reason = pd.Series(np.select([hit, arb], ["merchant_liable", "arbitrated_not_merchant"], "no_arbitration"), index=t.index)
+    reason = pd.Series(labels([hit, arb], ["merchant_liable", "arbitrated_not_merchant"], "no_arbitration"), index=t.index)
     return bad_rate("service.dispute_merchant_rate", hit, t, reason)
 
 
@@ -224,7 +224,7 @@ def review_rate(ctx: Context) -> IndicatorResult:
     cohort = d[ctx.in_window(d["signed_at"], lag_days=lag)][["signed_at"]]
     first = first_within(cohort["signed_at"], ctx.table("reviews"), lag)
     hit = first.notna()
-    reason = pd.Series(np.where(hit, f"reviewed_within_{lag}d", "not_reviewed"), index=cohort.index)
+    reason = pd.Series(labels([hit], [f"reviewed_within_{lag}d"], "not_reviewed"), index=cohort.index)
     return ratio("reviews.rate", "ratio", hit, _detail(cohort.assign(reviewed_at=first.to_numpy()), hit, reason))
 
 
@@ -244,7 +244,7 @@ def good_rate(ctx: Context) -> IndicatorResult:
     """Reviews created in the window that are good (total ≥ 12/15 with three sub-scores, else product_score ≥ 4) ÷ reviews."""
     r = _window_reviews(ctx)
     good, _ = _goodness(ctx, r)
-    reason = pd.Series(np.where(good, "good", "not_good"), index=r.index)
+    reason = pd.Series(labels([good], ["good"], "not_good"), index=r.index)
     return ratio("reviews.good_rate", "ratio", good, _detail(r, good, reason))
 
 
@@ -253,7 +253,7 @@ def review_bad_rate(ctx: Context) -> IndicatorResult:
     """Reviews created in the window with product_score ≤ 2 ÷ reviews."""
     r = _window_reviews(ctx)
     _, bad = _goodness(ctx, r)
-    reason = pd.Series(np.where(bad, "bad", "not_bad"), index=r.index)
+    reason = pd.Series(labels([bad], ["bad"], "not_bad"), index=r.index)
     return bad_rate("reviews.bad_rate", bad, r, reason)
 
 
