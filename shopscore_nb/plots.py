@@ -90,20 +90,30 @@ PNG_COLORS = 256  # adaptive palette: charts use a few colours and their anti-al
 def png_2x(fig: Figure, scale: int = PNG_SCALE, colors: int | None = PNG_COLORS) -> tuple[bytes, dict]:
     """The figure as PNG at ``scale`` × its dpi with the display size of 1× (IPython's ``(data, metadata)``
     form, ``width``/``height`` in CSS pixels), reduced to an adaptive palette of ``colors`` (None: RGBA as
-    drawn). Saved without ``bbox_inches="tight"`` (constrained layout already fits the figure)."""
+    drawn). Saved without ``bbox_inches="tight"`` (constrained layout already fits the figure).
+
+    Drawn once into an Agg buffer and encoded once (no intermediate PNG to decode); the palette is the fast
+    octree one (charts are flat colours and their anti-aliasing: it looks the same, in fewer bytes and about
+    a quarter of the median-cut time)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi * scale)
-    data = buf.getvalue()
-    with Image.open(io.BytesIO(data)) as im:
-        width, height = im.size
-        if colors:
-            small = im.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-            out = io.BytesIO()
-            small.save(out, format="png", optimize=True)
-            data = out.getvalue()
-    return data, {"width": round(width / scale), "height": round(height / scale)}
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    dpi = fig.dpi
+    fig.dpi = dpi * scale
+    try:
+        canvas.draw()
+        pixels = np.asarray(canvas.buffer_rgba())
+    finally:
+        fig.dpi = dpi
+    height, width = pixels.shape[:2]
+    im = Image.fromarray(pixels, "RGBA").convert("RGB")
+    out = io.BytesIO()
+    if colors:
+        im.quantize(colors=colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(out, format="png", optimize=True)
+    else:
+        im.save(out, format="png")
+    return out.getvalue(), {"width": round(width / scale), "height": round(height / scale)}
 
 
 # ---------------------------------------------------------------- formatting helpers
@@ -219,8 +229,10 @@ def trend(
     """
     own = ax is None
     if own:
-        fig = Figure(figsize=(9, 3.6), layout="constrained")
+        # fixed margins (inches → fractions of 9 × 3.6 in): constrained layout measured every label twice per chart
+        fig = Figure(figsize=(9, 3.6))
         ax = fig.subplots()
+        fig.subplots_adjust(left=0.8 / 9, right=1 - 0.62 / 9, top=1 - 0.32 / 3.6, bottom=0.95 / 3.6)
     small = 7 if compact else 8
     lines = _lines(lines)
     frame = series.copy()
@@ -288,7 +300,7 @@ def trend(
     ax.set_ylabel(unit_label if unit_label is not None else UNIT_LABEL.get(unit, unit), fontsize=small if compact else 9)
     ax.tick_params(axis="both", labelsize=small)
     if own and handles:  # below the plot: never over the data, the title or the line labels
-        fig.legend(handles=handles, loc="outside lower center", fontsize=8, frameon=False, ncols=len(handles))
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.04 / 3.6), fontsize=8, frameon=False, ncols=len(handles))
     ax._trend_handles = handles  # for trend_grid's shared legend
     return fig if own else None
 
@@ -298,8 +310,13 @@ def trend_grid(panels: list[dict], ncols: int = 3) -> Figure:
     with one legend for all."""
     n = max(len(panels), 1)
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(4.4 * ncols, 2.9 * nrows + 0.4), layout="constrained")
+    height = 2.9 * nrows + 0.4
+    # fixed margins, not constrained layout: a grid of twin-axis panels costs constrained layout ~2 s of text
+    # measuring per figure; the compact panels' labels are short and fit these margins (inches → fractions)
+    fig = Figure(figsize=(4.4 * ncols, height))
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    fig.subplots_adjust(left=0.6 / (4.4 * ncols), right=1 - 0.45 / (4.4 * ncols), top=1 - 0.3 / height, bottom=0.75 / height,
+                        wspace=0.42, hspace=0.5)
     legend = {}
     for ax, panel in zip(axes, panels, strict=False):
         trend(ax=ax, compact=True, **panel)
@@ -310,7 +327,8 @@ def trend_grid(panels: list[dict], ncols: int = 3) -> Figure:
     for ax in axes[len(panels):]:
         ax.set_visible(False)
     if legend:
-        fig.legend(handles=list(legend.values()), loc="outside lower center", fontsize=8, frameon=False, ncols=len(legend))
+        fig.legend(handles=list(legend.values()), loc="lower center", bbox_to_anchor=(0.5, 0.05 / height), fontsize=8, frameon=False,
+                   ncols=len(legend))
     return fig
 
 

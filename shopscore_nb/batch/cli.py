@@ -29,7 +29,7 @@ def _common(p, many: bool) -> None:
     p.add_argument("--force", action="store_true", help="parse the exports again and re-render even when outputs are up to date")
     _cache_options(p)
     p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
-    p.add_argument("--fresh-kernels", action="store_true", help="a new kernel per notebook (default: one warm kernel per shop)")
+    p.add_argument("--fresh-kernels", action="store_true", help="a new kernel per notebook (default: one warm kernel per worker, reset between notebooks and shops)")
 
 
 def _cache_options(p) -> None:

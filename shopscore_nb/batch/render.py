@@ -62,38 +62,73 @@ def _ipc_kernel_manager():
 
 
 class WarmKernel:
-    """One kernel reused across the notebooks of one shop, so that imports (pandas, matplotlib …)
-    and the shop's loaded tables stay in memory; the user namespace is reset between notebooks.
+    """One kernel reused across notebooks — of one shop, and across the shops a batch worker renders — so that
+    imports (pandas, matplotlib …) stay in memory; the user namespace is reset between notebooks.
 
-    >>> warm = WarmKernel()
-    >>> for name in notebooks:                                            # doctest: +SKIP
-    ...     render_notebook(src / f"{name}.ipynb", out / f"{name}.ipynb", params, km=warm.manager())
+    Between shops (:meth:`begin_shop`) the kernel also forgets the previous shop's tables and reports (the
+    in-kernel caches of :mod:`shopscore_nb.present.session`, keyed by folder anyway), so no data of one shop
+    is in memory when the next one's page runs. A fresh kernel is started when the kernel died, when a reset
+    fails, after ``max_shops`` shops (bounds the memory a long-lived kernel collects) and when a shop needs
+    another environment (cache folder) than the one the kernel started under.
+
+    >>> warm = WarmKernel(max_shops=20)
+    >>> for shop in shops:                                                # doctest: +SKIP
+    ...     warm.begin_shop(env)
+    ...     for name in notebooks:
+    ...         render_notebook(src / f"{name}.ipynb", out / shop / f"{name}.ipynb", params, env=env, km=warm.manager())
     >>> warm.close()                                                      # doctest: +SKIP
     """
 
     RESET = "get_ipython().run_line_magic('reset', '-f')\nimport matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt\n"
+    FORGET_SHOP = ("import sys as _sys\n"
+                   "_s = _sys.modules.get('shopscore_nb.present.session')\n"
+                   "if _s is not None:\n    _s.forget_shops()\n"
+                   "del _s, _sys\nimport gc as _gc\n_gc.collect()\ndel _gc\n")
 
-    def __init__(self):
+    def __init__(self, max_shops: int = 0):
         self.km = None
+        self.max_shops = max_shops  # 0: no limit
+        self.shops = 0  # shops begun on the current kernel
+        self.started = 0  # kernels started by this object (tests, benchmarks)
+        self.env: dict | None = None
+        self._forget = False
+
+    def begin_shop(self, env: dict | None = None) -> None:
+        """Before a shop's first notebook: restart when the kernel served ``max_shops`` or ran under another
+        environment; otherwise the next :meth:`manager` resets the namespace and forgets the previous shop."""
+        env = dict(env or {})
+        if self.km is not None and (env != self.env or (self.max_shops and self.shops >= self.max_shops)):
+            self.close()
+        self.env = env
+        self.shops += 1
+        self._forget = self.km is not None
 
     def manager(self):
         from jupyter_core.utils import run_sync
 
         if self.km is not None and not run_sync(self.km.is_alive)():
             self.close()
+        if self.km is not None and self.km.has_kernel:
+            try:
+                self._reset(self.RESET + (self.FORGET_SHOP if self._forget else ""))
+            except Exception:  # a hung or dying kernel: replaced, never reused
+                self.close()
+        self._forget = False
         if self.km is None:
             self.km = _ipc_kernel_manager()(kernel_name=KERNEL)
-        elif self.km.has_kernel:
-            self._reset()
+            self.started += 1
+            self.shops = max(self.shops, 1)
         return self.km
 
-    def _reset(self) -> None:
+    def _reset(self, code: str) -> None:
         from jupyter_core.utils import run_sync
 
         kc = self.km.client()
         kc.start_channels()
         try:
-            run_sync(kc.execute_interactive)(self.RESET, timeout=60, store_history=False, output_hook=lambda msg: None)
+            reply = run_sync(kc.execute_interactive)(code, timeout=60, store_history=False, output_hook=lambda msg: None)
+            if reply.get("content", {}).get("status") != "ok":
+                raise RuntimeError(f"kernel reset failed: {reply.get('content', {}).get('evalue', '')}")
         finally:
             kc.stop_channels()
 
@@ -106,6 +141,8 @@ class WarmKernel:
             except Exception:  # a dead kernel has nothing left to shut down
                 pass
         self.km = None
+        self.shops = 0
+        self._forget = False
 
 
 def _failure(err) -> dict:
@@ -143,9 +180,10 @@ def render_notebook(
     result = {"notebook": source.stem, "output": str(output), "status": "ok", "cell": None, "error": ""}
     old_env = {k: os.environ.get(k) for k in (env or {})}
     os.environ.update(env or {})
+    executed = None
     try:
         kernel = {"km": km} if km is not None else {"kernel_manager_class": _ipc_kernel_manager()}
-        pm.execute_notebook(
+        executed = pm.execute_notebook(
             str(source), str(tmp_nb), parameters=parameters, kernel_name=KERNEL, progress_bar=False,
             cwd=str(source.parent), execution_timeout=timeout, start_timeout=120,
             request_save_on_cell_execute=False, **kernel,
@@ -157,7 +195,7 @@ def render_notebook(
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
     try:
         if tmp_nb.exists():
-            nb = nbformat.read(tmp_nb, as_version=4)
+            nb = executed if executed is not None else nbformat.read(tmp_nb, as_version=4)  # as written: no second parse
             mask_notebook(nb, buyer_ids)
             nbformat.write(nb, tmp_nb)
             to_html(nb, work / output.with_suffix(".html").name, page=source.stem, pages=pages or list_notebooks(source.parent))

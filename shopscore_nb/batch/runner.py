@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import tempfile
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, replace
@@ -42,7 +43,8 @@ class ShopJob:
     force: bool = False
     cache_dir: str = ""
     notebooks_dir: str = ""
-    warm_kernel: bool = True  # one kernel per shop, namespace reset between notebooks
+    warm_kernel: bool = True  # one kernel per worker, kept across its shops; namespace reset between notebooks
+    kernel_max_shops: int = 0  # a fresh kernel after this many shops (0: KERNEL_MAX_SHOPS)
 
     @property
     def parameters(self) -> dict:
@@ -84,6 +86,31 @@ def _up_to_date(output: Path, source: Path, stamp: dict) -> bool:
     return same and output.stat().st_mtime >= source.stat().st_mtime
 
 
+KERNEL_MAX_SHOPS = 20  # shops one warm kernel renders before it is replaced (bounds what a long-lived kernel holds)
+_KERNELS = threading.local()  # this worker's warm kernel (per thread: a Dask worker may run tasks in threads)
+_ALL_KERNELS: list[WarmKernel] = []
+
+
+def worker_kernel() -> WarmKernel:
+    """This worker's warm kernel, kept across the shops the worker renders (closed when the worker exits)."""
+    warm = getattr(_KERNELS, "warm", None)
+    if warm is None:
+        warm = _KERNELS.warm = WarmKernel(KERNEL_MAX_SHOPS)
+        if not _ALL_KERNELS:
+            import atexit
+
+            atexit.register(close_worker_kernels)
+            multiprocessing.util.Finalize(None, close_worker_kernels, exitpriority=10)  # pool workers skip atexit
+        _ALL_KERNELS.append(warm)
+    return warm
+
+
+def close_worker_kernels() -> None:
+    """Shut down the warm kernels of this process (end of an in-process batch, or a worker's exit)."""
+    for warm in _ALL_KERNELS:
+        warm.close()
+
+
 def render_shop(job: ShopJob) -> dict:
     """Render every notebook of one shop; returns a status record (never raises)."""
     started = time.perf_counter()
@@ -96,7 +123,10 @@ def render_shop(job: ShopJob) -> dict:
         record.update(status="failed", error=str(exc), seconds=round(time.perf_counter() - started, 3))
         record["stale"] = _stale_reports(job, record)
         return record
-    warm = WarmKernel() if job.warm_kernel else None
+    warm = worker_kernel() if job.warm_kernel else None
+    if warm is not None:
+        warm.max_shops = job.kernel_max_shops or KERNEL_MAX_SHOPS
+        warm.begin_shop(_kernel_env(job))  # the previous shop's namespace and data are dropped before this shop's first page
     try:
         src_dir = Path(job.notebooks_dir) if job.notebooks_dir else notebooks_dir()
         shop_out = inside(Path(job.out), record["folder"])
@@ -104,9 +134,8 @@ def render_shop(job: ShopJob) -> dict:
         _render_all(job, record, src_dir, shop_out, stamp, buyer_ids_of(shop), warm)
     except Exception as exc:  # e.g. an output folder that resolves outside --out: this shop fails, the batch goes on
         record.update(status="failed", error=f"{type(exc).__name__}: {exc}")
-    finally:
         if warm is not None:
-            warm.close()
+            warm.close()  # whatever state the kernel is in, the next shop does not inherit it
     record["stale"] = _stale_reports(job, record)
     record["seconds"] = round(time.perf_counter() - started, 3)
     return record
@@ -128,7 +157,7 @@ def _render_all(job: ShopJob, record: dict, src_dir: Path, shop_out: Path, stamp
         if not job.force and _up_to_date(output, source, stamp):
             record["notebooks"].append({"notebook": name, "status": "skipped", "output": str(output), "seconds": 0.0})
             continue
-        env = {CACHE_ENV: job.cache_dir} if job.cache_dir else None
+        env = _kernel_env(job)
         output.with_suffix(".params.json").unlink(missing_ok=True)  # stale until this render succeeds
         res = render_notebook(source, output, job.parameters, job.timeout, buyer_ids, env=env, km=warm.manager() if warm else None)
         record["notebooks"].append(res)
@@ -139,6 +168,10 @@ def _render_all(job: ShopJob, record: dict, src_dir: Path, shop_out: Path, stamp
             warm.close()  # the next notebook starts from a fresh kernel, not from a failed one's state
         if record["status"] == "ok":
             record.update(status="failed", error=f"{name}: {res['error']}", cell=res["cell"])
+
+
+def _kernel_env(job: ShopJob) -> dict:
+    return {CACHE_ENV: job.cache_dir} if job.cache_dir else {}
 
 
 def _data_stamp(job: ShopJob) -> str:
@@ -240,7 +273,7 @@ class BatchOptions:
     alert_below: float | None = None  # alert on the total instead of the profile's alert line
     notebooks_folder: str | Path | None = None  # another folder of notebooks (tests)
     progress: bool = True  # tqdm progress bar
-    warm_kernel: bool = True  # one kernel per shop, reset between notebooks
+    warm_kernel: bool = True  # one kernel per worker, kept across its shops, reset between notebooks and shops
     cache_dir: str | Path | None = None  # parse cache (default: the per-user cache directory)
     use_cache: bool = True  # False: parse every shop's exports afresh, keep no cache
     as_of_until: str = ""  # with as_of: the last date of a range START..END (a backfill: needs metrics_only)
@@ -300,7 +333,11 @@ def run_batch(data_root, out, options: BatchOptions | None = None, **overrides) 
             jobs.append(ShopJob(str(data_root), shop_id, str(out), selection, as_of, o.profile, o.window_days, o.timeout, o.force,
                                 cache_dir, str(src), o.warm_kernel))
         with tqdm(total=len(jobs), desc="shops", unit="shop", disable=not o.progress) as bar:
-            records = run(render_shop, jobs, bar)
+            try:
+                records = run(render_shop, jobs, bar)
+            finally:
+                if not o.scheduler and workers <= 1:
+                    close_worker_kernels()  # rendered in this process: its kernel goes with the run
     order = {s: i for i, s in enumerate(shops)}
     records.sort(key=lambda r: order[r["shop_id"]])
     result = BatchResult(records, str(out), 0.0, skipped, metrics_only=o.metrics_only)

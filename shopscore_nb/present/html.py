@@ -11,6 +11,7 @@ portfolio, and nothing loaded from outside the machine (no require.js, MathJax o
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
 from ..paths import atomic_write_text
@@ -24,10 +25,15 @@ class _SanitizeMarkdownOutputs:
     TAGS = frozenset({"b", "strong", "i", "em", "code", "br", "p", "ul", "ol", "li", "sub", "sup", "span", "small",
                       "details", "summary", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "blockquote", "kbd", "mark"})
 
-    def __call__(self, nb, resources):
+    @staticmethod
+    @cache
+    def _cleaner():
         import bleach
 
-        clean = bleach.Cleaner(tags=self.TAGS, attributes={}, protocols=[], strip=False, strip_comments=True)
+        return bleach.Cleaner(tags=_SanitizeMarkdownOutputs.TAGS, attributes={}, protocols=[], strip=False, strip_comments=True)
+
+    def __call__(self, nb, resources):
+        clean = self._cleaner()
         for cell in nb.cells:
             for out in cell.get("outputs", []):
                 data = out.get("data", {})
@@ -69,22 +75,30 @@ def navigation(nb, page: str, pages: list[str], home: str | None = "../index.htm
             "pages": [{"title": page_name(p), "href": f"{p}.html", "current": p == page} for p in pages]}
 
 
-def to_html(nb, html_path: Path, page: str | None = None, pages: list[str] | None = None, home: str | None = "../index.html") -> None:
-    """HTML for managers: outputs only, code and parameters cells hidden, Markdown outputs sanitised; written atomically.
-
-    ``page`` (the notebook's name) titles the page; ``pages`` (the shop's rendered notebooks) make the nav bar."""
+@cache
+def _exporter():
+    """The page exporter, built once per process (template lookup and Jinja compilation are most of an export's cost);
+    it keeps no state between pages."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
-    page = page or Path(html_path).stem
-    nb.metadata["title"] = page_title(nb, page)
-    if pages:
-        nb.metadata["shopscore_nav"] = navigation(nb, page, pages, home)
     exporter = HTMLExporter(template_name="shopscore", extra_template_basedirs=[str(TEMPLATES)],
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     remover = TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters", "remove-cell"}, enabled=True)
     exporter.register_preprocessor(remover, enabled=True)
     exporter.register_preprocessor(_SanitizeMarkdownOutputs(), enabled=True)
+    return exporter
+
+
+def to_html(nb, html_path: Path, page: str | None = None, pages: list[str] | None = None, home: str | None = "../index.html") -> None:
+    """HTML for managers: outputs only, code and parameters cells hidden, Markdown outputs sanitised; written atomically.
+
+    ``page`` (the notebook's name) titles the page; ``pages`` (the shop's rendered notebooks) make the nav bar."""
+    page = page or Path(html_path).stem
+    nb.metadata["title"] = page_title(nb, page)
+    if pages:
+        nb.metadata["shopscore_nav"] = navigation(nb, page, pages, home)
+    exporter = _exporter()
     body, _ = exporter.from_notebook_node(nb)
     body = re.sub(r'<html lang="[^"]*">', '<html lang="zh-CN">', body, count=1)  # nbconvert accepts ISO 639-1 codes only
     atomic_write_text(Path(html_path), body)

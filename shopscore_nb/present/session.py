@@ -61,6 +61,14 @@ def cache_info() -> dict:
     return {**_STATS, "shops": len(_SHOPS), "reports": len(_REPORTS)}
 
 
+def forget_shops() -> None:
+    """Drop every shop's tables and reports (and what was derived from them); counters and caches that hold no
+    shop's data stay. A batch kernel that renders several shops calls this between shops."""
+    _SHOPS.clear()
+    _REPORTS.clear()
+    _DERIVED.clear()
+
+
 def clear_cache() -> None:
     _SHOPS.clear()
     _REPORTS.clear()
@@ -100,3 +108,46 @@ def earlier_report(rep: ShopReport, days: int) -> ShopReport | None:
             return None
 
     return _derived(rep, f"earlier:{days}", make)
+
+
+# ---------------------------------------------------------------- pooled across shops: once per kernel
+_CALIBRATIONS: dict[tuple, object] = {}
+_CALIBRATIONS_KEPT = 4
+
+
+def _calibration_key(view) -> tuple:
+    """What the pooled calibration depends on: the data root, the base profile (and its file's content when
+    it is a path), the readings file, and the content of every shop folder that holds readings."""
+    from ..reconcile.readings import READINGS_FILE
+
+    root = Path(view.params.data_dir).resolve()
+    base = str(view.rec.profile_arg)
+    base_path = Path(base)
+    base_key = (base, fingerprint(base_path.parent) if base_path.suffix in (".yaml", ".yml") and base_path.is_file() else "")
+    backend = str(view.backend or "")
+    backend_key = (backend, fingerprint(Path(backend).resolve().parent) if backend and Path(backend).is_file() else "")
+    shops = tuple((p.name, fingerprint(p)) for p in sorted(root.iterdir()) if p.is_dir() and (p / READINGS_FILE).is_file())
+    return (str(root), base_key, backend_key, shops)
+
+
+def calibration_of(view):
+    """:func:`shopscore_nb.reconcile.view.calibration`, computed once per kernel for a data root: the readings of
+    every shop of the root are pooled, so every shop's page shows the same calibration — a batch kernel that
+    renders many shops reconciles the root's shops once, not once per shop. Only the page's shop id differs
+    (the page names no other shop); a failed calibration (its message names this page's shop) is not kept."""
+    from dataclasses import replace
+
+    from ..reconcile import view as rv
+
+    if view.rec is None:
+        return rv.calibration(view)
+    key = _calibration_key(view)
+    kept = _CALIBRATIONS.get(key)
+    if kept is not None:
+        return replace(kept, shop_id=view.shop.shop_id)
+    cv = rv.calibration(view)
+    if cv.result is not None:
+        while len(_CALIBRATIONS) >= _CALIBRATIONS_KEPT:
+            del _CALIBRATIONS[next(iter(_CALIBRATIONS))]
+        _CALIBRATIONS[key] = cv
+    return cv
