@@ -208,7 +208,7 @@ def _csv_bytes(path: Path) -> tuple[bytes, str]:
             raise LoadError(f"{path.name}: not a CSV text file but {what}.")
     if b"\x00" in data[:65536]:
         raise LoadError(f"{path.name}: binary content (NUL bytes), not CSV text; re-export the file as CSV UTF-8.")
-    bad = _undecodable_at(data, "utf-8-sig")
+    bad = None if _valid_utf8(data) else _undecodable_at(data, "utf-8-sig")
     if bad is None:
         return data, "utf-8-sig"
     if data.startswith(codecs.BOM_UTF8):  # the BOM says UTF-8: decoding the rest as GB18030 would be a guess
@@ -220,6 +220,20 @@ def _csv_bytes(path: Path) -> tuple[bytes, str]:
     if _undecodable_at(data, "gb18030") is None:
         return data, "gb18030"
     raise LoadError(f"{path.name}: cannot decode the file as UTF-8 or GB18030; re-export it as CSV UTF-8.")
+
+
+def _valid_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8, checked by Arrow's SIMD validator without copying (a UTF-8
+    BOM is valid UTF-8, so this is also the ``utf-8-sig`` check); Python's decoder then finds the
+    offset of a bad byte."""
+    import pyarrow as pa
+
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(data)], dtype=np.int64)), pa.py_buffer(data)])
+    try:
+        whole.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _undecodable_at(data: bytes, encoding: str, chunk: int = 1 << 24) -> int | None:
@@ -337,6 +351,28 @@ def _short_rows(path: Path, data: bytes, start: int, encoding: str, sep: str, wi
     return out & candidates
 
 
+class _Chained(io.RawIOBase):
+    """A read-only stream over several byte views, one after the other (no copy of the whole)."""
+
+    def __init__(self, *parts: memoryview) -> None:
+        self._parts, self._at = list(parts), 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while self._parts:
+            part = self._parts[0]
+            n = min(len(buffer), len(part) - self._at)
+            if n:
+                buffer[:n] = part[self._at : self._at + n]
+                self._at += n
+                return n
+            self._parts.pop(0)
+            self._at = 0
+        return 0
+
+
 def _arrow_body(data: bytes, start: int, encoding: str, sep: str, width: int, positions: dict[int, str]) -> pd.DataFrame | None:
     """The cells of ``positions`` in the rows of ``data[start:]`` (the bytes after the header line),
     parsed by pyarrow's CSV reader (C++, multi-threaded, only the wanted columns materialised), when
@@ -358,19 +394,17 @@ def _arrow_body(data: bytes, start: int, encoding: str, sep: str, width: int, po
     wanted = [names[p] for p in sorted(positions)]
     # pyarrow ends a quoted cell left open at the end of the file silently (pandas: "EOF inside
     # string"): a sentinel row after the data is read back as its own row only when no quote is open
-    sentinel = sep.join([_SENTINEL] * width).encode()
-    body = data[start:] + (b"" if data.endswith((b"\n", b"\r")) else b"\n") + sentinel
+    sentinel = (b"" if data.endswith((b"\n", b"\r")) else b"\n") + sep.join([_SENTINEL] * width).encode()
     try:
-        parsed = pacsv.read_csv(
-            pa.BufferReader(body),
-            read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 24),
+        parsed = pacsv.read_csv(  # one thread: as fast on two cores, and less CPU on a shared machine
+            io.BufferedReader(_Chained(memoryview(data)[start:], memoryview(sentinel)), buffer_size=1 << 20),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(include_columns=wanted, column_types=dict.fromkeys(wanted, pa.string()),
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowException, OSError):
         return None
-    del body
     if invalid or parsed.num_rows < 2 or parsed.column(wanted[0])[-1].as_py() != _SENTINEL:
         return None
     parsed = parsed.slice(0, parsed.num_rows - 1)
@@ -502,7 +536,10 @@ def _cells_frame(rows: list[list], columns: list[int] | None = None) -> pd.DataF
     if not rows or not width:
         return pd.DataFrame(columns=columns or [], dtype=object)
     grid = np.empty((len(rows), width), dtype=object)
-    grid[:] = rows if all(len(r) == width for r in rows) else [r + [""] * (width - len(r)) for r in rows]
+    try:
+        grid[:] = rows  # a calamine range is rectangular
+    except ValueError:
+        grid[:] = [r + [""] * (width - len(r)) for r in rows]
     out = {}
     for pos in range(width) if columns is None else columns:
         col = grid[:, pos] if pos < width else np.full(len(rows), "", dtype=object)
@@ -631,10 +668,10 @@ def _check_ids(path: Path, got: _FileRead, body: pd.DataFrame) -> None:
         if pd.api.types.is_float_dtype(col):
             bad = (col.abs() >= ID_NUMBER_LIMIT).to_numpy(dtype=bool, na_value=False)
         elif _is_text(col):
-            text = col.astype("string").str.strip()
+            text = col.astype("string")
             bad = text.str.contains("E+", case=False, regex=False).fillna(False).to_numpy(dtype=bool)
-            if bad.any():
-                bad &= text.str.fullmatch(_E_NOTATION).fillna(False).to_numpy(dtype=bool)
+            if bad.any():  # rare: only then strip and match the whole cell
+                bad &= text.str.strip().str.fullmatch(_E_NOTATION).fillna(False).to_numpy(dtype=bool)
         else:
             continue
         if bad.any():
@@ -720,13 +757,16 @@ def _datetimes_from_text(text: pd.Series) -> pd.Series:
     text = text.str.replace("/", "-", regex=False)
     if text.str.contains("年", regex=False).any():
         text = text.str.replace(r"[年月]", "-", regex=True).str.replace(r"日\s*", " ", regex=True).str.strip()
+    # a zone suffix is at most 6 characters long: the regex looks at the last 6 only (cheaper)
+    aware = text.str.slice(start=-6).str.contains(_TZ_SUFFIX, regex=True).fillna(False)
+    if not aware.any():  # the usual case
+        return pd.to_datetime(text, format="ISO8601", errors="coerce", cache=False).astype("datetime64[ns]")
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    aware = text.str.contains(_TZ_SUFFIX, regex=True).fillna(False)
     naive = text.notna() & ~aware
     if naive.any():
-        out[naive] = pd.to_datetime(text[naive], format="ISO8601", errors="coerce").astype("datetime64[ns]")
+        out[naive] = pd.to_datetime(text[naive], format="ISO8601", errors="coerce", cache=False).astype("datetime64[ns]")
     if aware.any():
-        parsed = pd.to_datetime(text[aware], utc=True, format="ISO8601", errors="coerce")
+        parsed = pd.to_datetime(text[aware], utc=True, format="ISO8601", errors="coerce", cache=False)
         out[aware] = parsed.dt.tz_convert(TZ).dt.tz_localize(None).astype("datetime64[ns]")
     return out
 
