@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from shopscore_nb.compact import encode
 from shopscore_nb.metrics import Context, compute
 from shopscore_nb.profile import load_profile
 from shopscore_nb.schema import TABLES
@@ -38,7 +39,8 @@ def ts(text: str) -> pd.Timestamp:
 
 
 def canonical_frame(table: str, rows, source_file: str | None = None) -> pd.DataFrame:
-    """Rows (list of dicts or a DataFrame) typed like the loader's output, with source columns."""
+    """Rows (list of dicts or a DataFrame) typed like the parsed exports, with source columns
+    (the loader then gives keys shared codes: ``shopscore_nb.compact.encode``, as :func:`make_shop` does)."""
     frame = pd.DataFrame(rows).copy() if not isinstance(rows, pd.DataFrame) else rows.copy()
     spec = TABLES[table]
     for col in list(frame.columns):
@@ -69,7 +71,7 @@ def empty_problems() -> pd.DataFrame:
 
 def make_shop(shop_id: str = "s1", config: dict | None = None, **tables) -> ShopData:
     """``make_shop(orders=[{...}], shipments=[...])`` → ShopData with only the given tables."""
-    typed = {name: canonical_frame(name, rows) for name, rows in tables.items() if rows is not None}
+    typed = encode({name: canonical_frame(name, rows) for name, rows in tables.items() if rows is not None})
     return ShopData(shop_id, typed, empty_problems(), empty_problems(), config=config or {})
 
 

@@ -13,6 +13,7 @@ from conftest import AS_OF, canonical_frame, make_shop, write_shop_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shopscore_nb.compact import encode
 from shopscore_nb.metrics import REGISTRY, Context, compute, compute_all
 from shopscore_nb.profile import load_profile
 from shopscore_nb.shop import ShopData, load_shop
@@ -240,6 +241,6 @@ def test_canonical_frame_matches_loader_dtypes(tmp_path):
     rows = [{"order_id": "x-O1", "sub_order_id": "x-O1-1", "paid_at": "2026-08-01 10:00:00", "is_presale": True, "amount": 1.0}]
     _write_shop(tmp_path, "x", {"orders": rows})
     loaded = load_shop(tmp_path, "x").tables["orders"]
-    built = canonical_frame("orders", rows)
+    built = encode({"orders": canonical_frame("orders", rows)})["orders"]
     for col in ("order_id", "paid_at", "is_presale", "amount"):
         assert str(loaded[col].dtype) == str(built[col].dtype), col

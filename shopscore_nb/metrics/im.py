@@ -176,6 +176,8 @@ def taobao_reply_rate(ctx: Context) -> IndicatorResult:
     ok = (rec["last_reply_at"] >= rec["first_ask_at"]).fillna(False).astype(bool)
     rec = rec.assign(passed=ok, reason=labels([ok], ["valid_reply_same_day"], "no_valid_reply_same_day")).reset_index()
     rec["buyer"] = buyer_text(rec["buyer"].to_numpy())
+    as_text = lambda col: col.astype("string") if isinstance(col.dtype, pd.CategoricalDtype) else col  # noqa: E731
+    rec = rec.sort_values(["day", "buyer", "account"], key=as_text, kind="stable", ignore_index=True)  # as text sorts
     return ratio("cs.taobao_reply_rate", "ratio", ok.reset_index(drop=True), rec)
 
 
