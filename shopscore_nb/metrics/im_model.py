@@ -67,7 +67,7 @@ def _ordered_messages(ctx: Context) -> pd.DataFrame:
     message_id tie-break is only computed for the rare messages sharing a session and second.
     """
     m = ctx.table("im_messages")
-    cols = [c for c in ("session_id", "sent_at", "sender_role", "message_id", "buyer_id", "agent_id", "content") if c in m]
+    cols = [c for c in ("session_id", "sent_at", "sender_role", "message_id", "buyer_id", "agent_id") if c in m]  # message text is never counted
     m = m[cols + ["_source_row"]].reset_index(drop=True)
     sid, _ = pd.factorize(m["session_id"])
     sent = m["sent_at"].to_numpy("datetime64[ns]").astype("int64")
