@@ -400,7 +400,7 @@ def _arrow_body(data: bytes, start: int, encoding: str, sep: str, width: int, po
             io.BufferedReader(_Chained(memoryview(data)[start:], memoryview(sentinel)), buffer_size=1 << 20),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(include_columns=wanted, column_types=dict.fromkeys(wanted, pa.string()),
+            convert_options=pacsv.ConvertOptions(include_columns=wanted, column_types=dict.fromkeys(wanted, pa.large_string()),
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowException, OSError):
@@ -753,12 +753,30 @@ def parse_text(s: pd.Series) -> pd.Series:
     return _clean(s, prefixes=False)
 
 
+def _zoned(text: pd.Series) -> pd.Series:
+    """Cells ending in a zone suffix (``_TZ_SUFFIX``). The regex runs only on the cells that end in
+    ``Z`` or have a sign 5 or 6 characters from the end (the few that can match): a regex over
+    millions of cells costs as much as parsing them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    data = getattr(text.array, "_pa_array", None)
+    if not isinstance(data, pa.ChunkedArray) or not (pa.types.is_string(data.type) or pa.types.is_large_string(data.type)):
+        return text.str.contains(_TZ_SUFFIX, regex=True).fillna(False)
+    sign = pc.utf8_slice_codeunits(data, -6, -4)
+    maybe = pc.or_(pc.ends_with(data, "Z"), pc.or_(pc.match_substring(sign, "+"), pc.match_substring(sign, "-")))
+    maybe = pc.fill_null(maybe, False).to_numpy(zero_copy_only=False)
+    out = np.zeros(len(text), dtype=bool)
+    if maybe.any():
+        out[maybe] = text[maybe].str.contains(_TZ_SUFFIX, regex=True).fillna(False).to_numpy(dtype=bool)
+    return pd.Series(out, index=text.index)
+
+
 def _datetimes_from_text(text: pd.Series) -> pd.Series:
     text = text.str.replace("/", "-", regex=False)
     if text.str.contains("年", regex=False).any():
         text = text.str.replace(r"[年月]", "-", regex=True).str.replace(r"日\s*", " ", regex=True).str.strip()
-    # a zone suffix is at most 6 characters long: the regex looks at the last 6 only (cheaper)
-    aware = text.str.slice(start=-6).str.contains(_TZ_SUFFIX, regex=True).fillna(False)
+    aware = _zoned(text)
     if not aware.any():  # the usual case
         return pd.to_datetime(text, format="ISO8601", errors="coerce", cache=False).astype("datetime64[ns]")
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
