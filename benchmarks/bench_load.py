@@ -29,9 +29,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-
-from bench_metrics import SIZES, ensure_shop  # noqa: E402
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
 
 SEED, DAYS, START = 7, 120, date(2026, 6, 1)  # what bench_metrics.ensure_shop passes to make_benchmark_shop
 XLSX_NAME = "评价导出.xlsx"
@@ -61,6 +60,8 @@ print(json.dumps({"s": seconds, "cpu_s": cpu_seconds, "rss_mb": resource.getrusa
 
 def ensure_export(scale: float) -> tuple[Path, str]:
     """(data root, shop id) of the benchmark shop written in the export formats (cached)."""
+    from bench_metrics import SIZES  # imported here: bench_metrics may import this module
+
     from shopscore_nb.demo import generate_shop, write_export_folder
 
     shop_id = f"bench_{scale:g}"
@@ -99,6 +100,8 @@ def measure(scale: float = 1.0, repeat: int = 3, xlsx: bool = True, xlsx_repeat:
 
     ``ratio`` (wall clock) is the SPEC §10 figure; ``cpu_ratio`` (user + system CPU of the loading
     process) is steadier on a machine shared with other jobs."""
+    from bench_metrics import ensure_shop
+
     pq_root, shop_id = ensure_shop(scale)
     ex_root, _ = ensure_export(scale)
     parquet, export = [], []
