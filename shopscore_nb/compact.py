@@ -99,6 +99,26 @@ def encode(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def add_labels(tables: dict[str, pd.DataFrame], table: str, new: pd.DataFrame) -> None:
+    """Extend the categorical columns of ``tables[table]`` by the labels ``new`` brings (a what-if's
+    synthetic orders and sessions), the whole key family at once so its tables keep one dtype."""
+    frame = tables[table]
+    for col in list(frame.columns):
+        dtype = frame[col].dtype
+        if not (isinstance(dtype, pd.CategoricalDtype) and col in new):
+            continue
+        labels = pd.Index(new[col].dropna().astype("string").unique())
+        extra = labels[dtype.categories.get_indexer(labels) < 0]
+        if not len(extra):
+            continue
+        wider = pd.CategoricalDtype._from_fastpath(dtype.categories.append(extra), ordered=False)
+        members = next((m for m in FAMILIES.values() if (table, col) in m), ((table, col),))
+        for t, c in members:
+            if t in tables and c in tables[t] and tables[t][c].dtype == dtype:
+                codes = tables[t][c].cat.codes.to_numpy()  # appending categories keeps every code
+                tables[t] = tables[t].assign(**{c: pd.Categorical.from_codes(codes, dtype=wider, validate=False)})
+
+
 def encoded_columns(table: str) -> set[str]:
     """The columns :func:`encode` may turn into categoricals in ``table``."""
     keys = {c for members in FAMILIES.values() for t, c in members if t == table}

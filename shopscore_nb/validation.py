@@ -30,7 +30,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .compact import encode
-from .fastops import group_by, isin
+from .fastops import group_by, isin, lookup
 from .loading import ROW_PROBLEM, SHORT_PROBLEM, LoadError
 from .schema import EARLIEST_TIMESTAMP, EVENT_TIME_EXCLUDED, TABLES
 
@@ -180,7 +180,7 @@ def _event_detail(col: str, value: pd.Series, ref: str, ref_value: pd.Series):
 def event_order_checks(table: str, frame: pd.DataFrame, paid: pd.Series):
     """Yield ``(reason, column, mask, detail)`` for impossible orders of events (SPEC §3)."""
     if table == "shipments":
-        paid_at = frame["order_id"].map(paid) if len(paid) else pd.Series(pd.NaT, index=frame.index)
+        paid_at = lookup(frame["order_id"], paid) if len(paid) else pd.Series(pd.NaT, index=frame.index)
         paid_at = paid_at.astype("datetime64[ns]")
         pick = frame["picked_up_at"]
         yield "picked_up_before_paid", "picked_up_at", _before(pick, paid_at), _event_detail("picked_up_at", pick, "paid_at", paid_at)

@@ -63,9 +63,29 @@ def test_every_indicator_is_the_same_on_codes_and_on_text(shop_id, profile):
     for key, r in coded.items():
         p = plain[key]
         assert (r.value, r.numerator, r.denominator) == pytest.approx((p.value, p.numerator, p.denominator), nan_ok=True), key
-        assert len(r.detail) == len(p.detail), key
-        if "reason" in r.detail:
-            assert r.detail["reason"].astype("string").tolist() == p.detail["reason"].astype("string").tolist(), key
+        pd.testing.assert_frame_equal(_as_text(r.detail), _as_text(p.detail), check_dtype=False, obj=key)
+        assert r.extra == p.extra, key
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns and index as text, everything else as is: what a reader sees."""
+    out = frame.astype({c: "string" for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)})
+    if isinstance(out.index.dtype, pd.CategoricalDtype):
+        out.index = out.index.astype("string")
+    return out
+
+
+@pytest.mark.parametrize("profile", ["douyin_2022", "douyin_2026"])
+def test_fix_plan_is_the_same_on_codes_and_on_text(profile):
+    from shopscore_nb.scoring.plan import fix_plan
+
+    shop = load_shop(DEMO, "struggling")
+    names = ["AnswerRounds", "PickupInTime", "FasterTickets"]
+    plans = []
+    for s in (shop, _plain(shop)):
+        ctx = Context.build(s, profile=profile)
+        plans.append(fix_plan(ctx, compute_all(ctx), names))
+    assert repr(plans[0]) == repr(plans[1])
 
 
 def test_parse_cache_hands_back_shared_codes(tmp_path):
@@ -78,3 +98,18 @@ def test_parse_cache_hands_back_shared_codes(tmp_path):
     for name, frame in first.tables.items():
         cols = sorted(encoded_columns(name) & set(frame.columns))
         pd.testing.assert_frame_equal(decode(again.tables[name], name)[cols], decode(frame, name)[cols])
+
+
+@pytest.mark.parametrize("key, kind", [("product.negative_review_rate", "good_orders"),
+                                       ("service.im_3min_reply_rate", "good_rounds")])
+def test_least_n_is_the_same_on_codes_and_on_text(key, kind):
+    from shopscore_nb.scoring.whatif import Target, least_n
+
+    shop = load_shop(DEMO, "struggling")
+    found = []
+    for s in (shop, _plain(shop)):
+        ctx = Context.build(s, profile="douyin_2022")
+        target = Target(key, "<=", 0.01) if key.startswith("product") else Target(key, ">=", 0.9)
+        found.append(least_n(ctx, compute_all(ctx), target, kind=kind, max_n=100_000))
+    assert found[0].n == found[1].n
+    assert found[0].n is None or found[0].n > 0

@@ -86,7 +86,7 @@ def _up_to_date(output: Path, source: Path, stamp: dict) -> bool:
     return same and output.stat().st_mtime >= source.stat().st_mtime
 
 
-KERNEL_MAX_SHOPS = 20  # shops one warm kernel renders before it is replaced (bounds what a long-lived kernel holds)
+KERNEL_MAX_SHOPS = 50  # shops one warm kernel renders before it is replaced (bounds what a long-lived kernel holds)
 _KERNELS = threading.local()  # this worker's warm kernel (per thread: a Dask worker may run tasks in threads)
 _ALL_KERNELS: list[WarmKernel] = []
 

@@ -47,6 +47,7 @@ from types import MappingProxyType
 import pandas as pd
 import yaml
 
+from ..fastops import lookup
 from .base import REGISTRY, ruleset_of
 from .im_model import timed_rounds
 
@@ -238,7 +239,7 @@ def row_times(ctx, rows: pd.DataFrame, column: str | None) -> pd.Series:
     if column in DERIVED_TIMES and column not in rows and "session_id" in rows:
         r = timed_rounds(ctx)
         per_session = r[r["counted"].to_numpy(dtype=bool)].groupby("session_id")["start_at"].agg(DERIVED_TIMES[column])
-        return rows["session_id"].map(per_session)
+        return lookup(rows["session_id"], per_session)
     if column and column in rows:
         return rows[column]
     return pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns]")

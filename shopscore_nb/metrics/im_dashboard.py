@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..fastops import lookup
 from .base import Context, IndicatorResult
 from .im_model import timed_rounds
 
@@ -68,7 +69,7 @@ def failing_sessions(ctx: Context, results: dict[str, IndicatorResult], top_n: i
     bad = d[~d["passed"].astype(bool)].assign(failed_rounds=lambda f: f["rounds"] - f["rounds_passed"])
     r = counted_rounds(ctx)
     worst = r.groupby("session_id")["charged_s"].max()
-    bad = bad.assign(worst_s=bad["session_id"].map(worst)).sort_values(["failed_rounds", "worst_s"], ascending=False)
+    bad = bad.assign(worst_s=lookup(bad["session_id"], worst)).sort_values(["failed_rounds", "worst_s"], ascending=False)
     if top_n is not None:
         bad = bad.head(top_n)
     rounds = r[r["session_id"].isin(bad["session_id"])].copy()

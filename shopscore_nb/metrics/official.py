@@ -200,7 +200,7 @@ def waybill_on_time_rate(ctx: Context) -> IndicatorResult:
     cols = [c for c in ("waybill_no", "order_id", "carrier", "picked_up_at", "signed_at", "promised_delivery_at") if c in s]
     w = s[ctx.in_window(s["promised_delivery_at"])][cols].copy()
     if ctx.shop.has("orders"):
-        w = w[~w["order_id"].map(orders(ctx)["is_virtual"]).fillna(False).astype(bool)]
+        w = w[~lookup(w["order_id"], orders(ctx)["is_virtual"]).fillna(False).astype(bool)]
         w = w[_effective(ctx, w["order_id"])]
     signed = w["signed_at"] if "signed_at" in w else pd.Series(pd.NaT, index=w.index)
     signed = signed.where(signed < ctx.end)

@@ -131,10 +131,14 @@ def _calibration_key(view) -> tuple:
 
 
 def calibration_of(view):
-    """:func:`shopscore_nb.reconcile.view.calibration`, computed once per kernel for a data root: the readings of
-    every shop of the root are pooled, so every shop's page shows the same calibration — a batch kernel that
-    renders many shops reconciles the root's shops once, not once per shop. Only the page's shop id differs
-    (the page names no other shop); a failed calibration (its message names this page's shop) is not kept."""
+    """:func:`shopscore_nb.reconcile.view.calibration`, computed once for a data root's content: the readings of
+    every shop of the root are pooled, so every shop's page shows the same calibration, and a batch that renders
+    many shops reconciles the root's shops once, not once per shop. Only the page's shop id differs (the page
+    names no other shop); a failed calibration (its message names this page's shop) is not kept.
+
+    Kept in memory for the kernel's life and, when the batch gave its kernels a cache folder (``SHOPSCORE_CACHE``:
+    it holds unmasked data and lives outside the reports), on disk beside the parsed shops, under a lock: two
+    batch kernels, a replaced kernel and the next morning's run with the same readings compute it once."""
     from dataclasses import replace
 
     from ..reconcile import view as rv
@@ -143,11 +147,76 @@ def calibration_of(view):
         return rv.calibration(view)
     key = _calibration_key(view)
     kept = _CALIBRATIONS.get(key)
-    if kept is not None:
-        return replace(kept, shop_id=view.shop.shop_id)
-    cv = rv.calibration(view)
-    if cv.result is not None:
+    if kept is None:
+        with _calibration_file(key) as stored:
+            kept = stored.load()
+            if kept is None:
+                cv = rv.calibration(view)
+                if cv.result is None:
+                    return cv
+                kept = cv
+                stored.save(cv)
         while len(_CALIBRATIONS) >= _CALIBRATIONS_KEPT:
             del _CALIBRATIONS[next(iter(_CALIBRATIONS))]
-        _CALIBRATIONS[key] = cv
-    return cv
+        _CALIBRATIONS[key] = kept
+    return replace(kept, shop_id=view.shop.shop_id)
+
+
+class _calibration_file:
+    """The on-disk copy of a pooled calibration (``<cache>/calibration/<hash>.pickle``), locked while it is
+    read or computed; a no-op without a batch cache folder."""
+
+    def __init__(self, key: tuple):
+        import hashlib
+        import os
+
+        from ..store import ENV
+
+        folder = os.environ.get(ENV)
+        self.path = None
+        if folder:
+            digest = hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
+            self.path = Path(folder) / "calibration" / f"{digest}.pickle"
+        self._lock = None
+
+    def __enter__(self):
+        if self.path is not None:
+            import fcntl
+
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._lock = open(self.path.with_suffix(".lock"), "w")
+                fcntl.flock(self._lock, fcntl.LOCK_EX)
+            except OSError:  # an unwritable cache: compute in memory only
+                self.path = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._lock is not None:
+            self._lock.close()  # releases the lock
+
+    def load(self):
+        if self.path is None or not self.path.is_file():
+            return None
+        import pickle
+
+        try:
+            with open(self.path, "rb") as f:
+                return pickle.load(f)  # written by this kit into the user's own cache folder
+        except Exception:  # a torn or stale file: computed again
+            return None
+
+    def save(self, cv) -> None:
+        if self.path is None:
+            return
+        import os
+        import pickle
+        import tempfile
+
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-", suffix=".pickle")
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(cv, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.path)
+        except Exception:  # not picklable or no space: the memory copy still serves this kernel
+            pass

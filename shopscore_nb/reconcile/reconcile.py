@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..fastops import lookup
 from ..metrics import Context, compute_all
 from ..metrics.base import registry
 from ..profile import Profile, available_profiles, load_profile
@@ -212,7 +213,7 @@ def _excluded_types(r, o, reports: _Reports, day, same_day) -> str | None:
         groups.update({f"order type {t}": kinds["order_type"] == t for t in kinds["order_type"].dropna().unique()})
     groups.update({f"{zh} orders": kinds[flag].fillna(False).astype(bool) for flag, zh in ORDER_FLAGS.items() if flag in kinds})
     for label, member in groups.items():
-        drop = rows["order_id"].map(member).fillna(False).astype(bool).to_numpy()
+        drop = lookup(rows["order_id"], member).fillna(False).astype(bool).to_numpy()
         if not drop.any() or drop.all():
             continue
         keep = rows[~drop]

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..compact import add_labels
+from ..fastops import lookup
 from ..metrics.base import Context, compute, indicator_keys, registry
 from ..metrics.facts import orders as order_facts
 from ..metrics.im_model import _clock_seconds, im_frames
@@ -68,7 +70,9 @@ def _earliest(a: pd.Series, b: pd.Series) -> pd.Series:
 
 def _append(tables: dict, name: str, new: pd.DataFrame) -> None:
     if name in tables:
-        tables[name] = pd.concat([tables[name], _typed(new, tables[name])], ignore_index=True)
+        add_labels(tables, name, new)  # synthetic IDs join the shared key codes, never become missing
+        old = tables[name]
+        tables[name] = pd.concat([old, _typed(new, old)], ignore_index=True)
 
 
 # ---------------------------------------------------------------- fixes
@@ -95,8 +99,8 @@ class AnswerRounds:
         pm = im_frames(ctx).messages
         buyers = pm[~pm["is_reply"].to_numpy(dtype=bool) & pm["round_id"].isin(self.round_ids(ctx, results)).to_numpy(dtype=bool)]
         after = pd.Timedelta(seconds=self.reply_after_seconds if self.reply_after_seconds is not None else _param(ctx, "reply_after_seconds"))
-        agent = buyers["session_id"].map(im_frames(ctx).sessions["agent_id"])
-        new = pd.DataFrame({"session_id": buyers["session_id"].to_numpy(), "sent_at": (buyers["sent_at"] + after).to_numpy(), "sender_role": "agent", "agent_id": agent.fillna("whatif").to_numpy(), "_source_file": "whatif", "_source_row": -1})
+        agent = lookup(buyers["session_id"], im_frames(ctx).sessions["agent_id"])
+        new = pd.DataFrame({"session_id": buyers["session_id"].to_numpy(), "sent_at": (buyers["sent_at"] + after).to_numpy(), "sender_role": "agent", "agent_id": agent.astype("string").fillna("whatif").to_numpy(), "_source_file": "whatif", "_source_row": -1})
         if "message_id" in buyers:
             new["message_id"] = (buyers["message_id"].astype("string") + "~whatif").to_numpy()
         _append(tables, "im_messages", new)
@@ -122,10 +126,10 @@ class PickupInTime:
         s = tables["shipments"].copy()
         facts = order_facts(ctx)
         hours = self.after_hours if self.after_hours is not None else _param(ctx, "pickup_after_hours")
-        target = s["order_id"].map(facts["paid_at"]) + pd.Timedelta(hours=hours)
+        target = lookup(s["order_id"], facts["paid_at"]) + pd.Timedelta(hours=hours)
         if "promised_ship_at" in facts:
-            presale = s["order_id"].map(facts["is_presale"]).fillna(False).astype(bool)
-            target = target.where(~presale, _earliest(target, s["order_id"].map(facts["promised_ship_at"])))
+            presale = lookup(s["order_id"], facts["is_presale"]).fillna(False).astype(bool)
+            target = target.where(~presale, _earliest(target, lookup(s["order_id"], facts["promised_ship_at"])))
         sel = s["order_id"].isin(ids).to_numpy(dtype=bool) & target.notna().to_numpy()
         s.loc[sel, "picked_up_at"] = _earliest(s["picked_up_at"], target)[sel]
         tables["shipments"] = s
