@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..fastops import group_by
 from .base import Context, IndicatorResult, count, indicator, labels, lookup, mean, ratio
-from .im_model import VALID_REPLY, BusinessHours, human_sessions, im_frames, timed_rounds
+from .im_model import VALID_REPLY, BusinessHours, human_sessions, im_frames, message_ids, timed_rounds
 
 MSG = ("im_messages",)
 
@@ -56,6 +56,8 @@ def im_3min_reply_rate_msg(ctx: Context) -> IndicatorResult:
     passed = (b["wait_s"] <= threshold).fillna(False).astype(bool)
     b["reason"] = labels([b["next_reply_at"].isna(), passed], ["unanswered", f"replied_within_{threshold}s"], f"replied_after_{threshold}s")
     b["passed"] = passed
+    if "message_id" in ctx.table("im_messages"):
+        b["message_id"] = message_ids(ctx, b)
     cols = [c for c in ("session_id", "message_id", "sent_at", "next_reply_at", "wait_s", "passed", "reason") if c in b]
     return ratio("cs.im_3min_reply_rate_msg", "ratio", passed, b[cols])
 
@@ -168,17 +170,26 @@ def taobao_reply_rate(ctx: Context) -> IndicatorResult:
     buyer = m["buyer_id"] if "buyer_id" in m else pd.Series(pd.NA, index=m.index)
     buyer = buyer.fillna(lookup(m["session_id"], f.sessions["buyer_id"]))
     buyer_key, buyer_text = _buyer_or_session(buyer, m["session_id"])
-    frame = pd.DataFrame({"day": m["sent_at"].dt.normalize(), "buyer": buyer_key, "account": account, "at": m["sent_at"], "role": m["sender_role"]})
-    frame = frame[frame["account"].notna()]
-    asks = frame[frame["role"] == "buyer"].groupby(["day", "buyer", "account"])["at"].min().rename("first_ask_at")
-    replies = frame[frame["role"].isin(VALID_REPLY)].groupby(["day", "buyer", "account"])["at"].max().rename("last_reply_at")
-    rec = asks.to_frame().join(replies)
+    # one integer per reception (day, buyer, sub-account): grouping on three text-like keys is slow
+    day_code, days = pd.factorize(m["sent_at"].dt.normalize())
+    account_code, accounts = pd.factorize(account)
+    n_buyers, n_accounts = int(buyer_key.max()) + 1 if len(buyer_key) else 1, max(len(accounts), 1)
+    key = (day_code.astype(np.int64) * n_buyers + buyer_key) * n_accounts + account_code
+    known = account_code >= 0
+    role, at = m["sender_role"], m["sent_at"]
+    asks_rows = known & (role == "buyer").to_numpy(dtype=bool, na_value=False)
+    reply_rows = known & role.isin(VALID_REPLY).to_numpy(dtype=bool)
+    asks = at[asks_rows].groupby(key[asks_rows]).min()
+    replies = at[reply_rows].groupby(key[reply_rows]).max()
+    k = asks.index.to_numpy(dtype=np.int64)
+    rec = pd.DataFrame({"day": days.take(k // n_accounts // n_buyers), "buyer": buyer_text(k // n_accounts % n_buyers),
+                        "account": accounts.take(k % n_accounts), "first_ask_at": asks.to_numpy(),
+                        "last_reply_at": replies.reindex(asks.index).to_numpy()})
     ok = (rec["last_reply_at"] >= rec["first_ask_at"]).fillna(False).astype(bool)
-    rec = rec.assign(passed=ok, reason=labels([ok], ["valid_reply_same_day"], "no_valid_reply_same_day")).reset_index()
-    rec["buyer"] = buyer_text(rec["buyer"].to_numpy())
+    rec = rec.assign(passed=ok, reason=labels([ok], ["valid_reply_same_day"], "no_valid_reply_same_day"))
     as_text = lambda col: col.astype("string") if isinstance(col.dtype, pd.CategoricalDtype) else col  # noqa: E731
     rec = rec.sort_values(["day", "buyer", "account"], key=as_text, kind="stable", ignore_index=True)  # as text sorts
-    return ratio("cs.taobao_reply_rate", "ratio", ok.reset_index(drop=True), rec)
+    return ratio("cs.taobao_reply_rate", "ratio", rec["passed"], rec)
 
 
 def _shared_codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:

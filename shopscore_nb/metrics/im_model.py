@@ -61,25 +61,39 @@ class BusinessHours:
 
 
 def _ordered_messages(ctx: Context) -> pd.DataFrame:
-    """Messages in ``(session, sent_at, message_id, file row)`` order, with an integer session code ``sid``.
+    """Messages in ``(session, sent_at, message_id, file row)`` order, with an integer session code ``sid``
+    and ``_pos``, the message's row in the table (:func:`message_ids` fetches IDs through it).
 
     Sorting and grouping use the integer code (Arrow string keys are slow at this volume); the
     message_id tie-break is only computed for the rare messages sharing a session and second.
     """
     m = ctx.table("im_messages")
-    cols = [c for c in ("session_id", "sent_at", "sender_role", "message_id", "buyer_id", "agent_id") if c in m]  # message text is never counted
+    cols = [c for c in ("session_id", "sent_at", "sender_role", "buyer_id", "agent_id") if c in m]  # text and IDs stay behind
     m = m[cols + ["_source_row"]].reset_index(drop=True)
     sid, _ = pd.factorize(m["session_id"])
     sent = m["sent_at"].to_numpy("datetime64[ns]").astype("int64")
-    tie = np.zeros(len(m), dtype="int64")
-    if "message_id" in m:
-        same_second = pd.DataFrame({"sid": sid, "t": sent}).duplicated(keep=False).to_numpy()
-        if same_second.any():
-            tie[same_second] = pd.factorize(m.loc[same_second, "message_id"].fillna(""), sort=True)[0]
-    order = np.lexsort((m["_source_row"].to_numpy(), tie, sent, sid))
+    source_row = m["_source_row"].to_numpy()
+    order = np.lexsort((source_row, sent, sid))
+    if "message_id" in ctx.table("im_messages") and len(order) > 1:
+        s_sid, s_sent = sid[order], sent[order]
+        tied = (s_sid[1:] == s_sid[:-1]) & (s_sent[1:] == s_sent[:-1])  # neighbours sharing a session and second
+        if tied.any():
+            same_second = np.zeros(len(m), dtype=bool)
+            same_second[order[1:][tied]] = True
+            same_second[order[:-1][tied]] = True
+            ids = ctx.table("im_messages")["message_id"].reset_index(drop=True)[same_second]
+            tie = np.zeros(len(m), dtype="int64")
+            tie[same_second] = pd.factorize(ids.fillna(""), sort=True)[0]
+            order = np.lexsort((source_row, tie, sent, sid))
     m = m.take(order).reset_index(drop=True)
     m["sid"] = sid[order]
+    m["_pos"] = order
     return m
+
+
+def message_ids(ctx: Context, rows: pd.DataFrame):
+    """The ``message_id`` of model rows (messages or rounds' buyers) through their ``_pos``."""
+    return ctx.table("im_messages")["message_id"].array.take(rows["_pos"].to_numpy())
 
 
 def _per_session(m: pd.DataFrame, mask: np.ndarray, column: str, how: str) -> pd.Series:

@@ -30,7 +30,7 @@ from ..compact import add_labels
 from ..fastops import lookup
 from ..metrics.base import Context, compute, indicator_keys, registry
 from ..metrics.facts import orders as order_facts
-from ..metrics.im_model import _clock_seconds, im_frames
+from ..metrics.im_model import _clock_seconds, im_frames, message_ids
 from .contexts import holds
 from .drilldown import value_column
 from .scorecard import score_shop
@@ -101,8 +101,8 @@ class AnswerRounds:
         after = pd.Timedelta(seconds=self.reply_after_seconds if self.reply_after_seconds is not None else _param(ctx, "reply_after_seconds"))
         agent = lookup(buyers["session_id"], im_frames(ctx).sessions["agent_id"])
         new = pd.DataFrame({"session_id": buyers["session_id"].to_numpy(), "sent_at": (buyers["sent_at"] + after).to_numpy(), "sender_role": "agent", "agent_id": agent.astype("string").fillna("whatif").to_numpy(), "_source_file": "whatif", "_source_row": -1})
-        if "message_id" in buyers:
-            new["message_id"] = (buyers["message_id"].astype("string") + "~whatif").to_numpy()
+        if "message_id" in ctx.table("im_messages"):
+            new["message_id"] = (pd.Series(message_ids(ctx, buyers), dtype="string") + "~whatif").to_numpy()
         _append(tables, "im_messages", new)
 
 
