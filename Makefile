@@ -31,8 +31,10 @@ screenshots: $(STAMP)  ## first screens of the struggling demo shop's overview, 
 lint: $(STAMP)
 	$(BIN)/ruff check shopscore_nb tests notebooks
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_metrics.py
+bench: $(STAMP)  ## SPEC §10 ratios, each measured in one run: DuckDB, export formats vs Parquet, batch vs trivial notebooks
+	$(BIN)/python benchmarks/bench_metrics.py --scale 1 --repeat 3
+	$(BIN)/python benchmarks/bench_load.py --scale 1 --repeat 3
+	$(BIN)/python benchmarks/bench_batch.py rate
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache .hypothesis
