@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -213,3 +215,108 @@ def test_triage_renders_the_full_set_only_below_the_alert_line(tmp_path):
     summary = pd.read_csv(out / "summary.csv").set_index("shop_id")
     assert summary["alert"].to_dict() == {"flagship": False, "growth": False, "struggling": True}
     assert 'class="alert"' in (out / "index.html").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- the warm kernel kept across a worker's shops
+PROBE = (
+    "import os\n"
+    "from shopscore_nb.present import session\n"
+    "seen = sorted(k for k in globals() if k.startswith('left_by_'))  # variables a previous shop's page left\n"
+    "session.load_shop_cached(data_dir, shop_id)\n"
+    "cached = sorted(os.path.basename(k[0]) for k in session._SHOPS)  # shops this kernel holds in memory\n"
+    "print('PROBE', os.getpid(), shop_id, seen, cached)\n"
+    "globals()['left_by_' + shop_id] = open(os.path.join(data_dir, shop_id, 'orders.csv'), encoding='utf-8').read()\n"
+)
+
+
+def _probes(out: Path, shops: list[str], name: str = "00_overview") -> dict:
+    found = {}
+    for shop in shops:
+        nb = nbformat.read(out / safe_name(shop) / f"{name}.ipynb", as_version=4)
+        text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stdout")
+        line = next(ln for ln in text.splitlines() if ln.startswith("PROBE"))
+        pid, shop_id, rest = line.split(" ", 3)[1:]
+        found[shop_id] = {"pid": int(pid), "line": rest}
+    return found
+
+
+def test_one_warm_kernel_serves_a_workers_shops_and_forgets_each(tmp_path):
+    """workers=1: every shop through the same kernel, and no shop's page sees the previous shop's variables,
+    cached tables or identifiers."""
+    root = _copy_minishops(tmp_path)
+    nbs = tmp_path / "nbs"
+    tiny_notebook(nbs, "00_overview", body=PROBE)
+    tiny_notebook(nbs, "01_product_experience", body=PROBE)
+    out = tmp_path / "out"
+    shops = ["mini1", "minidecoy"]
+    result = run_batch(root, out, shops=shops, workers=1, as_of="2026-10-01", notebooks_folder=nbs, progress=False)
+    assert result.failed == []
+    for page in ("00_overview", "01_product_experience"):
+        probes = _probes(out, shops, page)
+        assert probes["mini1"]["pid"] == probes["minidecoy"]["pid"]  # the kernel was kept across shops
+        for shop in shops:
+            assert probes[shop]["line"] == f"[] ['{shop}']"  # nothing left by another page or shop
+    from shopscore_nb import load_shop
+
+    own = set(load_shop(root, "minidecoy").tables["orders"]["order_id"])
+    other = set(load_shop(root, "mini1").tables["orders"]["order_id"]) - own
+    text = "".join(p.read_text(encoding="utf-8") for p in (out / "minidecoy").iterdir() if p.suffix in (".ipynb", ".html"))
+    assert other and [x for x in other if x in text] == []
+    from shopscore_nb.batch import runner
+
+    assert all(w.km is None for w in runner._ALL_KERNELS)  # an in-process batch shuts its kernel down at the end
+
+
+def _job(root: Path, shop: str, out: Path, nbs: Path, **kw):
+    from shopscore_nb.batch import ShopJob
+
+    return ShopJob(str(root), shop, str(out), ["00_overview"], as_of="2026-10-01", notebooks_dir=str(nbs), force=True, **kw)
+
+
+def test_dead_kernel_is_replaced_and_failures_stay_with_their_shop(tmp_path, monkeypatch):
+    from shopscore_nb.batch import render_shop, runner
+    from shopscore_nb.batch.render import WarmKernel
+
+    root = _copy_minishops(tmp_path)
+    nbs = tmp_path / "nbs"
+    tiny_notebook(nbs, body=PROBE + "if shop_id == 'minidecoy':\n    raise RuntimeError('boom in a cell')\n")
+    out = tmp_path / "out"
+    warm = WarmKernel()
+    monkeypatch.setattr(runner._KERNELS, "warm", warm, raising=False)
+    try:
+        first = render_shop(_job(root, "mini1", out, nbs))
+        assert first["status"] == "ok" and warm.started == 1
+        pid1 = _probes(out, ["mini1"])["mini1"]["pid"]
+        os.kill(pid1, signal.SIGKILL)  # the kernel dies between shops
+        second = render_shop(_job(root, "mini2", out, nbs))
+        assert second["status"] == "ok" and warm.started == 2
+        pid2 = _probes(out, ["mini2"])["mini2"]["pid"]
+        assert pid2 != pid1
+        failed = render_shop(_job(root, "minidecoy", out, nbs))  # a failing page: this shop fails ...
+        assert failed["status"] == "failed" and "boom in a cell" in failed["error"]
+        again = render_shop(_job(root, "mini1", out, nbs))  # ... and the next shop gets a fresh kernel, not the failed one
+        assert again["status"] == "ok" and warm.started == 3
+        probe = _probes(out, ["mini1"])["mini1"]
+        assert probe["pid"] not in (pid1, pid2) and probe["line"] == "[] ['mini1']"
+    finally:
+        warm.close()
+
+
+def test_warm_kernel_is_replaced_after_max_shops(tmp_path, monkeypatch):
+    from shopscore_nb.batch import render_shop, runner
+    from shopscore_nb.batch.render import WarmKernel
+
+    root = _copy_minishops(tmp_path)
+    nbs = tmp_path / "nbs"
+    tiny_notebook(nbs, body=PROBE)
+    out = tmp_path / "out"
+    warm = WarmKernel()
+    monkeypatch.setattr(runner._KERNELS, "warm", warm, raising=False)
+    pids = []
+    try:
+        for shop in ("mini1", "mini2", "mini1"):
+            assert render_shop(_job(root, shop, out, nbs, kernel_max_shops=2))["status"] == "ok"
+            pids.append(_probes(out, [shop])[shop]["pid"])
+    finally:
+        warm.close()
+    assert pids[0] == pids[1] != pids[2] and warm.started == 2

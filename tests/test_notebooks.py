@@ -342,3 +342,39 @@ def test_agent_table_and_heat_map_cover_every_counted_round(minishops_root):
     assert failing.index.get_level_values("session_id").nunique() == 5
     assert (~failing.groupby(level="session_id")["passed"].all()).all()
     nb.clear_cache()
+
+
+def test_pooled_calibration_is_computed_once_per_data_root(tmp_path, monkeypatch):
+    """07's calibration pools every shop of the data root: a kernel that renders many shops (and a second kernel
+    sharing the batch's cache folder) computes it once; each page still carries its own shop id, and a failed
+    calibration (its message is about the page's shop) is never kept."""
+    from types import SimpleNamespace
+
+    from shopscore_nb.present import session
+    from shopscore_nb.reconcile import view as rv
+    from shopscore_nb.store import ENV
+
+    calls = []
+
+    def fake_calibration(view):
+        calls.append(view.shop.shop_id)
+        ok = view.params.data_dir != "broken"
+        return rv.CalibrationView({"pooled": "numbers"} if ok else None, "" if ok else f"failed for {view.shop.shop_id}", "cmd",
+                                  view.shop.shop_id)
+
+    def page(shop, root="root"):
+        return SimpleNamespace(rec=object(), shop=SimpleNamespace(shop_id=shop), params=SimpleNamespace(data_dir=root))
+
+    monkeypatch.setattr(rv, "calibration", fake_calibration)
+    monkeypatch.setattr(session, "_calibration_key", lambda view: ("key", view.params.data_dir))
+    monkeypatch.setattr(session, "_CALIBRATIONS", {})
+    monkeypatch.setenv(ENV, str(tmp_path / "cache"))
+    a, b = session.calibration_of(page("shopA")), session.calibration_of(page("shopB"))
+    assert calls == ["shopA"] and a.result == b.result == {"pooled": "numbers"}
+    assert (a.shop_id, b.shop_id) == ("shopA", "shopB")
+    session._CALIBRATIONS.clear()  # another kernel (or a replaced one): served from the batch's cache folder
+    assert session.calibration_of(page("shopC")).result == {"pooled": "numbers"} and calls == ["shopA"]
+    assert list((tmp_path / "cache" / "calibration").glob("*.pickle"))
+    for shop in ("shopD", "shopE"):
+        assert session.calibration_of(page(shop, "broken")).message == f"failed for {shop}"
+    assert calls == ["shopA", "shopD", "shopE"]
