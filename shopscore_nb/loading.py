@@ -724,12 +724,28 @@ def _is_text(s: pd.Series) -> bool:
 def _clean(s: pd.Series, prefixes: bool = True) -> pd.Series:
     """Cells as nullable strings: blanks stripped, ``-``/``null``... as NA, export prefixes removed
     (a tab, an apostrophe, ``="…"``) unless ``prefixes`` is false (free text keeps them)."""
-    text = s.astype("string").str.strip()
+    text = s.astype("string")
+    if _any_edge_space(text):  # clean exports: no copy of a column that has nothing to strip
+        text = text.str.strip()
     if prefixes:
         lead = text.str.startswith(tuple(_ID_PREFIXES.strip(" "))).fillna(False)
         if lead.any():
             text = text.where(~lead, text.str.lstrip(_ID_PREFIXES).str.rstrip('"').str.strip())
-    return text.mask(text.isin(BLANKS))
+    blank = text.isin(BLANKS)
+    return text.mask(blank) if blank.any() else text
+
+
+_EDGE_SPACE = r"^[\s\x0b\x1c-\x1f\x{85}\p{Z}]|[\s\x0b\x1c-\x1f\x{85}\p{Z}]$"  # every character str.strip removes (tested)
+
+
+def _any_edge_space(text: pd.Series) -> bool:
+    """Whether any cell starts or ends with white space (what ``str.strip`` would change)."""
+    arr = getattr(text.array, "_pa_array", None)
+    if arr is None:
+        return True
+    import pyarrow.compute as pc
+
+    return bool(pc.any(pc.match_substring_regex(arr, r"^\s|\s$")).as_py())
 
 
 def parse_ids(s: pd.Series) -> pd.Series:
@@ -978,7 +994,8 @@ def read_shop_files(folder: str | Path) -> RawShop:
         raw.files.append({"file": path.name, "table": table, "rows": len(frame), "blank_rows": frame.attrs["blank_rows"]})
         if "sheet" in frame.attrs:
             raw.files[-1]["sheet"] = frame.attrs["sheet"]
-    for table, frames in pieces.items():
+    for table in list(pieces):
+        frames = pieces.pop(table)  # each table's raw frames go as soon as it is typed: a lower peak
         typed, problems = _combine(table, [parse_table(table, run) for run in _text_runs(frames)])
         typed["_source_file"] = _file_names(frames)
         raw.tables[table] = typed

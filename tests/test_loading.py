@@ -350,3 +350,19 @@ def test_read_table_file_reports_blank_rows(tmp_path):
     path.write_text("order_id,paid_at\n,\nO1,2026-07-01\n", encoding="utf-8")
     table, frame = read_table_file(path)
     assert table == "orders" and frame.attrs["blank_rows"] == 1 and frame["_source_row"].tolist() == [3]
+
+
+def test_edge_space_check_agrees_with_strip_for_every_code_point():
+    # the loader skips stripping a column when no cell starts or ends with white space; the check must
+    # know every character pandas' str.strip removes
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from shopscore_nb.loading import _EDGE_SPACE
+
+    chars = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for template in ("{}a", "a{}", "{}", "a{}b"):
+        s = pd.Series([template.format(c) for c in chars], dtype="string")
+        want = (s.str.strip() != s).to_numpy()
+        got = pc.match_substring_regex(s.array._pa_array, _EDGE_SPACE).to_numpy(zero_copy_only=False)
+        assert not np.flatnonzero(want != got).size, template
