@@ -669,7 +669,7 @@ def _check_ids(path: Path, got: _FileRead, body: pd.DataFrame) -> None:
             bad = (col.abs() >= ID_NUMBER_LIMIT).to_numpy(dtype=bool, na_value=False)
         elif _is_text(col):
             text = col.astype("string")
-            bad = text.str.contains("E+", case=False, regex=False).fillna(False).to_numpy(dtype=bool)
+            bad = (text.str.contains("E+", regex=False) | text.str.contains("e+", regex=False)).fillna(False).to_numpy(dtype=bool)
             if bad.any():  # rare: only then strip and match the whole cell
                 bad &= text.str.strip().str.fullmatch(_E_NOTATION).fillna(False).to_numpy(dtype=bool)
         else:
@@ -735,7 +735,8 @@ def _clean(s: pd.Series, prefixes: bool = True) -> pd.Series:
     return text.mask(blank) if blank.any() else text
 
 
-_EDGE_SPACE = r"^[\s\x0b\x1c-\x1f\x{85}\p{Z}]|[\s\x0b\x1c-\x1f\x{85}\p{Z}]$"  # every character str.strip removes (tested)
+#: every character pandas' ``str.strip`` removes (Unicode White_Space and the separators 0x1c–0x1f; tested)
+WHITE_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
 
 
 def _any_edge_space(text: pd.Series) -> bool:
@@ -743,9 +744,14 @@ def _any_edge_space(text: pd.Series) -> bool:
     arr = getattr(text.array, "_pa_array", None)
     if arr is None:
         return True
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    return bool(pc.any(pc.match_substring_regex(arr, r"^\s|\s$")).as_py())
+    spaces = pa.array(list(WHITE_SPACE), type=arr.type)
+    for edge in (pc.utf8_slice_codeunits(arr, 0, 1), pc.utf8_slice_codeunits(arr, -1)):  # first and last character
+        if pc.any(pc.is_in(edge, value_set=spaces)).as_py():
+            return True
+    return False
 
 
 def parse_ids(s: pd.Series) -> pd.Series:
