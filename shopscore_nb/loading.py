@@ -32,6 +32,7 @@ import codecs
 import csv
 import io
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -983,31 +984,48 @@ def _other_files(folder: Path) -> list[dict]:
     return out
 
 
+READ_THREADS = 2  # files are read and tables typed side by side: Arrow's kernels release the GIL
+
+
+def _read_or_skip(path: Path):
+    try:
+        return path, read_table_file(path), None
+    except SkippedFile as why:
+        return path, None, why
+
+
 def read_shop_files(folder: str | Path) -> RawShop:
-    """Read every export file in a shop folder, concatenating files of the same table."""
+    """Read every export file in a shop folder, concatenating files of the same table.
+
+    Files are read, and tables typed, by :data:`READ_THREADS` threads; results and the first error
+    come in file (table) order, as a sequential read would give them."""
     folder = Path(folder)
     if not folder.is_dir():
         raise LoadError(f"{folder}: shop folder not found.")
     raw = RawShop(ignored=_other_files(folder))
     pieces: dict[str, list[pd.DataFrame]] = {}
-    for path in data_files(folder):
-        try:
-            table, frame = read_table_file(path)
-        except SkippedFile as why:
-            raw.ignored.append({"file": path.name, "reason": str(why)})
-            continue
-        pieces.setdefault(table, []).append(frame)
-        raw.files.append({"file": path.name, "table": table, "rows": len(frame), "blank_rows": frame.attrs["blank_rows"]})
-        if "sheet" in frame.attrs:
-            raw.files[-1]["sheet"] = frame.attrs["sheet"]
-    for table in list(pieces):
+
+    def typed_table(table: str):
         frames = pieces.pop(table)  # each table's raw frames go as soon as it is typed: a lower peak
         typed, problems = _combine(table, [parse_table(table, run) for run in _text_runs(frames)])
         typed["_source_file"] = _file_names(frames)
-        raw.tables[table] = typed
-        if len(problems):
-            problems.insert(0, "table", table)
-            raw.problems.append(problems)
+        return table, typed, problems
+
+    with ThreadPoolExecutor(READ_THREADS) as pool:
+        for path, got, skipped in pool.map(_read_or_skip, data_files(folder)):
+            if skipped is not None:
+                raw.ignored.append({"file": path.name, "reason": str(skipped)})
+                continue
+            table, frame = got
+            pieces.setdefault(table, []).append(frame)
+            raw.files.append({"file": path.name, "table": table, "rows": len(frame), "blank_rows": frame.attrs["blank_rows"]})
+            if "sheet" in frame.attrs:
+                raw.files[-1]["sheet"] = frame.attrs["sheet"]
+        for table, typed, problems in pool.map(typed_table, list(pieces)):
+            raw.tables[table] = typed
+            if len(problems):
+                problems.insert(0, "table", table)
+                raw.problems.append(problems)
     return raw
 
 
