@@ -164,6 +164,7 @@ def taobao_reply_rate(ctx: Context) -> IndicatorResult:
     """Receptions (day, buyer, sub-account) with a valid reply by that sub-account later the same natural day ÷ receptions."""
     f = im_frames(ctx)
     m = ctx.table("im_messages")
+    m = m[[c for c in ("session_id", "sent_at", "sender_role", "buyer_id", "agent_id") if c in m]]  # not the text
     m = m[ctx.in_window(m["sent_at"])]
     account = m["agent_id"] if "agent_id" in m else pd.Series(pd.NA, index=m.index)
     account = account.fillna(lookup(m["session_id"], f.sessions["agent_id"]))

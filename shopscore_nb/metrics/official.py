@@ -137,7 +137,7 @@ def _first_reason_rate(ctx: Context, key: str, cohort: pd.DataFrame, section: st
 def avg_rating(ctx: Context) -> IndicatorResult:
     """Σ product_score ÷ orders signed in the window that have a product score (first review of the order, created before D); gift orders left out."""
     signed = _signed_orders(ctx)[["signed_at"]]
-    r = ctx.table("reviews")
+    r = ctx.table("reviews")[["order_id", "created_at", "product_score"]]
     r = r[(r["created_at"] < ctx.end) & r["product_score"].notna()].sort_values("created_at", kind="stable")
     first = r.drop_duplicates("order_id").set_index("order_id")
     rated = signed[signed.index.isin(first.index)].copy()

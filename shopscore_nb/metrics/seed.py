@@ -28,7 +28,7 @@ def negative_review_rate(ctx: Context) -> IndicatorResult:
     """Orders signed in the window whose review (created before D) has product_score ≤ 2 ÷ orders signed in the window."""
     d = deliveries(ctx)
     signed = d[ctx.in_window(d["signed_at"])][["signed_at"]]
-    r = ctx.table("reviews")
+    r = ctx.table("reviews")[["order_id", "created_at", "product_score"]]
     r = r[r["created_at"] < ctx.end]
     worst = group_by(r, "order_id")["product_score"].min()
     score = lookup(signed.index.to_series(), worst)
