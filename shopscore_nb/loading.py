@@ -795,38 +795,13 @@ def _zoned(text: pd.Series) -> pd.Series:
     return pd.Series(out, index=text.index)
 
 
-_EXPORT_CLOCK = "%Y-%m-%d %H:%M:%S"  # how the backend writes a time: parsed by Arrow, the rest by pandas
-
-
-def _iso_datetimes(text: pd.Series) -> pd.Series:
-    """``pd.to_datetime(text, format="ISO8601", errors="coerce")``, with the cells written exactly as
-    ``2026-08-01 10:00:00`` parsed by Arrow (the others, and any that would not print back the same,
-    by pandas): parsing millions of timestamps one by one was the slowest step of reading an export."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    data = getattr(text.array, "_pa_array", None)
-    if data is None or not len(text):
-        return pd.to_datetime(text, format="ISO8601", errors="coerce", cache=False).astype("datetime64[ns]")
-    parsed = pc.strptime(data, format=_EXPORT_CLOCK, unit="s", error_is_null=True)
-    exact = pc.fill_null(pc.equal(pc.strftime(parsed, format=_EXPORT_CLOCK), data), False)
-    seconds = np.asarray(pc.fill_null(parsed.cast(pa.int64()), 0).to_numpy(zero_copy_only=False), dtype=np.int64)
-    limit = np.iinfo(np.int64).max // 10**9  # what nanoseconds can hold (years 1677–2262); pandas decides the rest
-    exact = np.asarray(exact.to_numpy(zero_copy_only=False), dtype=bool) & (np.abs(seconds) < limit)
-    out = pd.Series(np.where(exact, seconds * 10**9, np.iinfo(np.int64).min).view("datetime64[ns]"), index=text.index)
-    rest = ~exact & text.notna().to_numpy(dtype=bool)
-    if rest.any():
-        out[rest] = pd.to_datetime(text[rest], format="ISO8601", errors="coerce", cache=False).astype("datetime64[ns]")
-    return out
-
-
 def _datetimes_from_text(text: pd.Series) -> pd.Series:
     text = text.str.replace("/", "-", regex=False)
     if text.str.contains("年", regex=False).any():
         text = text.str.replace(r"[年月]", "-", regex=True).str.replace(r"日\s*", " ", regex=True).str.strip()
     aware = _zoned(text)
     if not aware.any():  # the usual case
-        return _iso_datetimes(text)
+        return pd.to_datetime(text, format="ISO8601", errors="coerce", cache=False).astype("datetime64[ns]")
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     naive = text.notna() & ~aware
     if naive.any():

@@ -1,7 +1,6 @@
 """Every export quirk of SPEC §3 / domain-rules.md §5, on small hand-written files."""
 from __future__ import annotations
 
-import datetime as dt
 import io
 from pathlib import Path
 
@@ -366,31 +365,3 @@ def test_edge_space_check_agrees_with_strip_for_every_code_point():
             assert _any_edge_space(pd.Series(["abc", template.format(c), None], dtype="string")), (hex(ord(c)), template)
         assert not _any_edge_space(pd.Series(["abc", f"a{c}b", None], dtype="string")), hex(ord(c))
     assert not _any_edge_space(pd.Series(["x", "中文", None], dtype="string"))
-
-
-def test_arrow_fast_path_for_export_times_agrees_with_pandas():
-    # cells written as the backend writes them are parsed by Arrow; every other cell by pandas: together
-    # exactly what pd.to_datetime(format="ISO8601", errors="coerce") gives
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    from shopscore_nb.loading import _iso_datetimes
-
-    part = st.sampled_from(["2026", "2016", "1970", "2262", "26", "-", " ", ":", "T", "08", "8", "02", "30", "31", "13", "00",
-                            "23", "24", "59", "60", ".5", "Z", "年", "２"])
-    cell = st.one_of(st.none(), st.lists(part, max_size=12).map("".join),
-                     st.datetimes(min_value=dt.datetime(1700, 1, 1), max_value=dt.datetime(2260, 1, 1)).map(lambda d: f"{d:%Y-%m-%d %H:%M:%S}"))
-
-    @settings(max_examples=300, deadline=None)
-    @given(st.lists(cell, max_size=8))
-    def check(cells):
-        s = pd.Series(cells, dtype="string")
-        try:
-            want = pd.to_datetime(s, format="ISO8601", errors="coerce", cache=False).astype("datetime64[ns]")
-        except (ValueError, OverflowError) as exc:
-            with pytest.raises(type(exc)):
-                _iso_datetimes(s)
-            return
-        pd.testing.assert_series_equal(_iso_datetimes(s), want, check_names=False)
-
-    check()
