@@ -738,21 +738,25 @@ def _clean(s: pd.Series, prefixes: bool = True) -> pd.Series:
 
 #: every character pandas' ``str.strip`` removes (Unicode White_Space and the separators 0x1c–0x1f; tested)
 WHITE_SPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+_SPACE_FIRST_BYTES = {c.encode()[:1] for c in WHITE_SPACE}  # UTF-8 first and last bytes of those characters
+_SPACE_LAST_BYTES = {c.encode()[-1:] for c in WHITE_SPACE}
 
 
 def _any_edge_space(text: pd.Series) -> bool:
-    """Whether any cell starts or ends with white space (what ``str.strip`` would change)."""
+    """Whether any cell starts or ends with white space (what ``str.strip`` would change). A byte-level
+    look at the first and last byte of each cell rules most columns out; the few it cannot are stripped
+    and compared."""
     arr = getattr(text.array, "_pa_array", None)
     if arr is None:
         return True
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    spaces = pa.array(list(WHITE_SPACE), type=arr.type)
-    for edge in (pc.utf8_slice_codeunits(arr, 0, 1), pc.utf8_slice_codeunits(arr, -1)):  # first and last character
-        if pc.any(pc.is_in(edge, value_set=spaces)).as_py():
-            return True
-    return False
+    raw = arr.cast(pa.large_binary())
+    edges = [(pc.binary_slice(raw, 0, 1), _SPACE_FIRST_BYTES), (pc.binary_slice(raw, -1), _SPACE_LAST_BYTES)]
+    if not any(pc.any(pc.is_in(edge, value_set=pa.array(sorted(bytes_), type=pa.large_binary()))).as_py() for edge, bytes_ in edges):
+        return False
+    return bool(pc.any(pc.not_equal(pc.binary_length(pc.utf8_trim_whitespace(arr)), pc.binary_length(arr))).as_py())
 
 
 def parse_ids(s: pd.Series) -> pd.Series:
