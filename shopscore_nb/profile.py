@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 from importlib import resources
 from pathlib import Path
 
@@ -58,6 +59,12 @@ def _deep_merge(base: dict, extra: dict, prefix: str = "") -> list[str]:
     return changed
 
 
+@functools.lru_cache(maxsize=32)
+def _parsed(text: str):
+    """The YAML of a profile, parsed once per text (a report loads its profile dozens of times)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def _read(name_or_path: str | Path) -> tuple[dict, str]:
     path = Path(str(name_or_path))
     if path.suffix in (".yaml", ".yml") and path.exists():
@@ -69,7 +76,7 @@ def _read(name_or_path: str | Path) -> tuple[dict, str]:
         text = resources.files("shopscore_nb.profiles").joinpath(f"{name_or_path}.yaml").read_text(encoding="utf-8")
         source = f"shopscore_nb/profiles/{name_or_path}.yaml"
     try:
-        data = yaml.safe_load(text)
+        data = copy.deepcopy(_parsed(text))  # each load gets its own copy: overrides change it
     except yaml.YAMLError as exc:
         raise ProfileError(f"{source}: not valid YAML ({exc}).") from exc
     if not isinstance(data, dict):

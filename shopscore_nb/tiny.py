@@ -8,6 +8,12 @@ the training notebook and the tests build their shops with it.
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
+import hashlib
+import json
+from collections import OrderedDict
+
 import numpy as np
 import pandas as pd
 
@@ -34,12 +40,41 @@ def _frame_from(table: str, rows) -> pd.DataFrame:
     return text
 
 
+_BUILT: OrderedDict[str, ShopData] = OrderedDict()  # the same rows give the same shop: built once per process
+_BUILT_MAX = 256
+
+
+def _content_key(shop_id, config, now, tables: dict) -> str:
+    parts = [repr(shop_id), json.dumps(config, sort_keys=True, default=str), repr(now)]
+    for name, rows in tables.items():
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+        parts.append(f"{name}|{list(map(str, frame.columns))}|{frame.to_json(orient='values', date_format='iso', default_handler=str)}")
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
+
+
+def _copy(shop: ShopData) -> ShopData:
+    """A copy a caller may change without changing the cached shop."""
+    return dataclasses.replace(shop, tables={k: v.copy() for k, v in shop.tables.items()}, quarantine=shop.quarantine.copy(),
+                               warnings=shop.warnings.copy(), files=copy.deepcopy(shop.files), config=copy.deepcopy(shop.config))
+
+
 def tiny_shop(shop_id: str = "tiny", config: dict | None = None, now=None, **tables) -> ShopData:
     """A :class:`ShopData` from a few hand-written rows per table, through the real parsing and validation.
 
     Values are written as in an export (``"2026-03-02 10:00:00"``, ``"仅退款"``, ``"买家"``); Chinese
-    or English headers are accepted. ``tiny_shop(orders=df1, shipments=df2)``.
+    or English headers are accepted. ``tiny_shop(orders=df1, shipments=df2)``. The same rows give
+    the same shop, built once per process (the training page builds dozens, for every shop of a batch).
     """
+    key = _content_key(shop_id, config, now, tables)
+    if key not in _BUILT:
+        _BUILT[key] = _build(shop_id, config, now, tables)
+        if len(_BUILT) > _BUILT_MAX:
+            _BUILT.popitem(last=False)
+    _BUILT.move_to_end(key)
+    return _copy(_BUILT[key])
+
+
+def _build(shop_id: str, config: dict | None, now, tables: dict) -> ShopData:
     unknown = [t for t in tables if t not in TABLES]
     if unknown:
         raise ValueError(f"unknown table(s) {unknown}; tables: {', '.join(TABLES)}")
