@@ -96,15 +96,39 @@ def message_ids(ctx: Context, rows: pd.DataFrame):
     return ctx.table("im_messages")["message_id"].array.take(rows["_pos"].to_numpy())
 
 
+def _first_rows(sid: np.ndarray, mask: np.ndarray, last: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(sessions, row) of the first (``last``: last) message among ``mask`` in each session that has one.
+    Messages are sorted by ``sid``, so a session's rows are contiguous: no grouping needed."""
+    rows = np.flatnonzero(mask)
+    s = sid[rows]
+    if not len(rows):
+        return s, rows
+    edge = np.r_[s[1:] != s[:-1], True] if last else np.r_[True, s[1:] != s[:-1]]
+    return s[edge], rows[edge]
+
+
 def _per_session(m: pd.DataFrame, mask: np.ndarray, column: str, how: str) -> pd.Series:
-    """``how`` of ``column`` over the messages selected by ``mask``, indexed by ``sid``."""
-    return m.loc[mask, column].groupby(m.loc[mask, "sid"].to_numpy(), sort=False).agg(how)
+    """``how`` (``first`` non-missing value, ``min`` time, ``size``) of ``column`` over the messages
+    selected by ``mask``, indexed by ``sid`` (sessions without such a message left out)."""
+    sid = m["sid"].to_numpy()
+    if how == "size":
+        counts = np.bincount(sid[mask], minlength=int(sid.max()) + 1 if len(sid) else 0)
+        present = np.flatnonzero(counts)
+        return pd.Series(counts[present], index=present)
+    if how == "first":
+        mask = mask & m[column].notna().to_numpy()
+    elif how != "min" or column != "sent_at":  # min of sent_at is its first row: messages are in time order
+        raise ValueError(f"unsupported per-session aggregate {how} of {column}")
+    sessions, rows = _first_rows(sid, mask)
+    return pd.Series(m[column].array.take(rows), index=sessions)
 
 
 def _row_per_session(sid: np.ndarray, mask: np.ndarray, how: str, n: int) -> np.ndarray:
     """First (``min``) or last (``max``) message row of each session among ``mask`` (NaN where none)."""
-    rows = np.flatnonzero(mask)
-    return pd.Series(rows).groupby(sid[mask]).agg(how).reindex(range(n)).to_numpy(dtype=float)
+    sessions, rows = _first_rows(sid, mask, last=how == "max")
+    out = np.full(n, np.nan)
+    out[sessions] = rows
+    return out
 
 
 def _time_at(sent: np.ndarray, rows: np.ndarray) -> pd.Series:
