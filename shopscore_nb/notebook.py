@@ -38,7 +38,7 @@ from .present.sections import (
     show_scorecard,
     show_what_if,
 )
-from .present.session import cache_info, clear_cache, load_report, load_shop_cached
+from .present.session import cache_info, calibration_of, clear_cache, load_report, load_shop_cached
 from .present.tables import (
     HIDDEN_COLUMNS,
     UNASSIGNED,
@@ -71,7 +71,7 @@ from .present.training import answer, check, examples_profile, rows_of, shop_cas
 from .tiny import tiny_result, tiny_shop
 
 __all__ = [
-    "HIDDEN_COLUMNS", "UNASSIGNED", "ParameterError", "Params", "agent_table", "answer", "examples_profile", "shop_cases", "cache_info", "check", "clear_cache",
+    "HIDDEN_COLUMNS", "UNASSIGNED", "ParameterError", "Params", "agent_table", "answer", "examples_profile", "shop_cases", "cache_info", "calibration_of", "check", "clear_cache",
     "consequences_table", "counted_rounds", "daily_series", "data_quality", "definition", "drilldown", "drilldown_summary",
     "explain", "explain_text", "failing_sessions", "fmt_value", "header", "heatmaps", "hour_weekday", "indicator_table",
     "key_numbers", "load_report", "load_shop_cached", "overview_trends", "plots", "rows_of", "ruleset_of", "score_numbers",
