@@ -721,11 +721,10 @@ def main() -> None:
     p.add_argument("--as-of", default=None)
     p.add_argument("--no-validate", action="store_true", help="skip the loader's row rules")
     args = p.parse_args()
-    sys.path.insert(0, str(HERE))
-    import bench_metrics
-
-    root, shop_id = bench_metrics.ensure_shop(args.scale)
-    seconds, results = run(root / shop_id, args.as_of, validate=not args.no_validate)
+    folder = HERE / "_data" / f"bench_{args.scale:g}"  # made by bench_metrics.py (ensure_shop)
+    if not (folder / "orders.parquet").exists():
+        sys.exit(f"{folder}: no benchmark shop; run `python benchmarks/bench_metrics.py --scale {args.scale:g}` first.")
+    seconds, results = run(folder, args.as_of, validate=not args.no_validate)
     for key, r in results.items():
         print(f"{key:45s} {r['value']!s:>24} {r['numerator']!s:>20} {r['denominator']!s:>10}")
     print(f"DuckDB reference: {seconds:.2f} s for {len(results)} indicators")
