@@ -355,6 +355,17 @@ def _count(n) -> dict:
     return _result(float(n or 0), float(n or 0), None)
 
 
+def _lagged_cohort(shop: _Shop, events: str, cohort: str, anchor: str, lag: int, win) -> dict:
+    """Orders of ``cohort`` anchored in ``[D − N − lag, D − lag)`` with an ``events`` row created at most
+    ``lag`` × 24 h after the anchor ÷ those orders (投诉率, 评价率; ``metrics.seed.first_within``)."""
+    num, den = shop.one(
+        f"SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM {events} e WHERE e.order_id = o.order_id "
+        f"AND epoch_ns(e.created_at) - epoch_ns(o.{anchor}) BETWEEN 0 AND {lag * 86_400 * 10**9})), count(*) "
+        f"FROM {cohort} o WHERE {win(f'o.{anchor}', lag)}"
+    )
+    return _ratio(num, den)
+
+
 def compute(folder: str | Path, as_of=None, window_days: int | None = None, profile: str = "douyin_2022",
             validate: bool = True, now: dt.datetime | None = None, con: duckdb.DuckDBPyConnection | None = None,
             settings: dict | None = None) -> dict[str, dict]:
@@ -468,13 +479,7 @@ def compute(folder: str | Path, as_of=None, window_days: int | None = None, prof
 
     # ------------------------------------------------------------ service: complaints and after-sales
     if has("orders") and has("complaints"):
-        lag = st["complaint_lag"]
-        num, den = shop.one(
-            f"SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM complaints c WHERE c.order_id = o.order_id "
-            f"AND epoch_ns(c.created_at) - epoch_ns(o.paid_at) BETWEEN 0 AND {lag * 86_400 * 10**9})), count(*) "
-            f"FROM order_facts o WHERE {win('o.paid_at', lag)}"
-        )
-        out["service.complaint_rate"] = _ratio(num, den)
+        out["service.complaint_rate"] = _lagged_cohort(shop, "complaints", "order_facts", "paid_at", st["complaint_lag"], win)
     if has("after_sales"):
         merchant = "coalesce(regexp_full_match(liable_party, '(?i)(商家|卖家|merchant|seller)(责任|全责|主责|有责)?'), false)"
         if "arbitration_status" in shop.present["after_sales"]:
@@ -521,13 +526,7 @@ def compute(folder: str | Path, as_of=None, window_days: int | None = None, prof
         out["reviews.good_count"] = _count(n_good)
         out["reviews.bad_count"] = _count(n_bad)
     if has("shipments") and has("reviews"):
-        lag = st["review_lag"]
-        num, den = shop.one(
-            f"SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM reviews r WHERE r.order_id = d.order_id "
-            f"AND epoch_ns(r.created_at) - epoch_ns(d.signed_at) BETWEEN 0 AND {lag * 86_400 * 10**9})), count(*) "
-            f"FROM deliveries d WHERE {win('d.signed_at', lag)}"
-        )
-        out["reviews.rate"] = _ratio(num, den)
+        out["reviews.rate"] = _lagged_cohort(shop, "reviews", "deliveries", "signed_at", st["review_lag"], win)
 
     if has("im_messages"):
         _im(shop, st, out, as_of, win, D, S)

@@ -85,10 +85,6 @@ class _CodedGroupBy:
     def __getitem__(self, columns):
         return _CodedGroupBy(self._gb[columns], self._dtype, self._name)
 
-    def __iter__(self):
-        for code, part in self._gb:
-            yield self._dtype.categories[code], part
-
     def __getattr__(self, attr):
         value = getattr(self._gb, attr)
         if not callable(value):
